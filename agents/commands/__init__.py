@@ -1,0 +1,1 @@
+"""Subcommands of the ``vecreward`` command line (see :mod:`agents.cli`)."""
