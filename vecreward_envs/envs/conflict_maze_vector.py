@@ -1,0 +1,131 @@
+"""The numba-batched vector version of ConflictMaze-v0 (``gymnasium.make_vec(..., "vector_entry_point")``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from vecreward_envs.envs.maze_state import (
+    MazeState,
+    check_pool_args,
+    instance_pool,
+    kernel_args,
+    observation_space,
+    render_ansi,
+    reward_space,
+)
+from vecreward_envs.maze.config import MazeConfig
+from vecreward_envs.maze.family import MazeFamily
+from vecreward_envs.maze.instance import InstanceBatch, MazeInstance
+from vecreward_envs.maze.kernels import reset_kernel, step_kernel
+
+
+class ConflictMazeVectorEnv(VectorEnv):
+    """N ConflictMaze MDPs stepped by one numba kernel call (threads over envs).
+
+    Mazes come from a pool of ``instance_pool`` distinct generated instances starting at ``pool_first_seed``
+    (generation is plain Python, ~1 ms a maze: far too slow to run at every autoreset of thousands of envs). At
+    each reset an env draws a pool instance with its own seeded generator. Use a different ``pool_first_seed``
+    for held-out evaluation mazes. Autoreset: NEXT_STEP (the step after an episode ends returns the first
+    observation of the next one, with zero reward and ``terminated=False``).
+
+    Observations, actions and the reward vector are those of ``ConflictMazeEnv``; rewards are float32 [N, K].
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        num_envs: int,
+        config: MazeConfig | None = None,
+        instance_pool: int = 1024,
+        pool_first_seed: int = 0,
+        copy: bool = True,
+        render_mode: str | None = None,
+        **overrides: Any,
+    ) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be an int >= 1, got {num_envs!r}")
+        check_pool_args(instance_pool, pool_first_seed)
+        if render_mode is not None and render_mode != "ansi":
+            raise ValueError(f"render_mode must be 'ansi' or None, got {render_mode!r}")
+        self.family = MazeFamily(config, **overrides)
+        self.config = self.family.config
+        self.num_envs = int(num_envs)
+        self.render_mode = render_mode
+        self.instance_pool = int(instance_pool)
+        self.pool_first_seed = int(pool_first_seed)
+        self.copy = copy
+        self.single_observation_space = observation_space(self.config)
+        self.single_action_space = spaces.Discrete(4)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.reward_space = reward_space(self.config)
+        self.reward_names = self.config.reward_names
+        self.reward_dim = self.config.n_objectives
+        self._state = MazeState(self.config, self.num_envs)
+        self._truncated = np.zeros(self.num_envs, dtype=np.bool_)
+        self._pool: InstanceBatch | None = None
+        self._pool_instances: tuple[MazeInstance, ...] = ()
+        self._np_random, _ = seeding.np_random(None)
+
+    def _ensure_pool(self) -> InstanceBatch:
+        if self._pool is None:
+            self._pool, self._pool_instances = instance_pool(self.config, self.pool_first_seed, self.instance_pool)
+        return self._pool
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset every env (or those in ``options["reset_mask"]``) to a pool instance drawn by its generator."""
+        if seed is not None:
+            if isinstance(seed, (list, tuple)):
+                seed = int(np.random.SeedSequence([int(s) for s in seed]).generate_state(1)[0])
+            self._np_random, _ = seeding.np_random(seed)
+        pool = self._ensure_pool()
+        state = self._state
+        mask = np.ones(self.num_envs, dtype=np.bool_)
+        if options and "reset_mask" in options:
+            mask = np.asarray(options["reset_mask"], dtype=np.bool_)
+            if mask.shape != (self.num_envs,):
+                raise ValueError(f"options['reset_mask'] must be bool [{self.num_envs}], got shape {mask.shape}")
+        if seed is not None or not state.rng_state.any():
+            fresh = self._np_random.integers(1, 2**63 - 1, size=self.num_envs, dtype=np.uint64)
+            state.rng_state[mask] = fresh[mask]
+        reset_kernel(pool.cells, pool.starts, pool.budgets, pool.totals, state.rng_state, mask, state.obs,
+                     state.counts, state.totals, state.inst_id, state.needs_reset)
+        seeds = np.array([self._pool_instances[i].seed for i in state.inst_id], dtype=np.int64)
+        info = {"instance_seed": seeds, "_instance_seed": mask.copy()}
+        return (state.obs.copy() if self.copy else state.obs), info
+
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Advance every env by its move; rewards float32 [N, K]."""
+        pool = self._ensure_pool()
+        acts = np.asarray(actions)
+        if acts.shape != (self.num_envs,) or not np.issubdtype(acts.dtype, np.integer):
+            raise ValueError(f"actions must be {self.num_envs} integers in 0..3, got shape {acts.shape} "
+                             f"dtype {acts.dtype}")
+        if acts.min() < 0 or acts.max() > 3:
+            raise ValueError(f"actions must be in 0..3 (UP, DOWN, LEFT, RIGHT), got range [{acts.min()}, {acts.max()}]")
+        if acts.dtype != np.int64:
+            acts = acts.astype(np.int64)
+        state = self._state
+        step_kernel(*kernel_args(self.config, state, pool, acts))
+        if self.copy:
+            return state.obs.copy(), state.rewards.copy(), state.terminated.copy(), self._truncated.copy(), {}
+        return state.obs, state.rewards, state.terminated, self._truncated, {}
+
+    def instance(self, env_index: int) -> MazeInstance:
+        """The maze env ``env_index`` is playing."""
+        self._ensure_pool()
+        return self._pool_instances[int(self._state.inst_id[env_index])]
+
+    def render(self) -> tuple[str, ...] | None:
+        """Text of every env (``render_mode="ansi"``)."""
+        if self.render_mode != "ansi":
+            return None
+        return tuple(render_ansi(self.config, row) for row in self._state.obs)

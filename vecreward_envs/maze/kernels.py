@@ -1,0 +1,198 @@
+"""Numba kernels of the maze: the physics (one move, the score) written once, used by every view.
+
+- ``score_routes_kernel``: whole routes -> reward vectors, for the single-turn route view (and the text view,
+  after parsing), batched over routes that point into a stacked instance batch.
+- ``step_kernel``: one move of N running episodes, for the MDP view (the single env is N=1); with NEXT_STEP
+  autoreset from an instance pool for the vector env.
+
+Both go through ``_advance`` and ``_score``, so an episode's summed reward equals its route's score.
+Plain-Python twins live in ``kernels_py.py``; ``tests/vecreward_envs/maze`` checks they agree.
+Compiled lazily on first call (``cache=True`` keeps the machine code between processes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from vecreward_envs.maze.config import BONUS, END, ITEM0, LAVA, SPENT_LAVA, STOP, WALL
+
+# Row/column offsets of UP, DOWN, LEFT, RIGHT (the move codes 0..3).
+_DR = np.array([-1, 1, 0, 0], dtype=np.int64)
+_DC = np.array([0, 0, -1, 1], dtype=np.int64)
+
+
+@njit(cache=True, inline="always")
+def _advance(cells, size, pos, move, counts, n_types):  # noqa: ANN001, ANN202
+    """Apply one move in place: walls and borders block (the step still counts), E ends the walk, items,
+    lava and the bonus are counted the first time their cell is entered and then marked spent.
+
+    Args:
+        cells: [H*W] cell codes of this episode, mutated (collected items become EMPTY, lava SPENT_LAVA).
+        size: grid side.
+        pos: flat index of the agent.
+        move: 0..3.
+        counts: [T+2] collected items per type, lava stepped, bonus visited; mutated.
+        n_types: T.
+
+    Returns:
+        (new flat position, reached_end)
+    """
+    r = pos // size
+    c = pos - r * size
+    nr = r + _DR[move]
+    nc = c + _DC[move]
+    if 0 <= nr < size and 0 <= nc < size and cells[nr * size + nc] != WALL:
+        pos = nr * size + nc
+    code = cells[pos]
+    if code == END:
+        return pos, True
+    if code == LAVA:
+        counts[n_types] += 1
+        cells[pos] = SPENT_LAVA
+    elif code == BONUS:
+        counts[n_types + 1] += 1
+        cells[pos] = 0
+    elif code >= ITEM0:
+        counts[code - ITEM0] += 1
+        cells[pos] = 0
+    return pos, False
+
+
+@njit(cache=True, inline="always")
+def _score(counts, totals, n_types, reached, convex, bonus_mult, lava_penalty, out):  # noqa: ANN001, ANN202
+    """Reward vector [completion, item fractions..., avoid_lava] into ``out`` ([K] float32); zeros unless E."""
+    if not reached:
+        for k in range(n_types + 2):
+            out[k] = 0.0
+        return
+    mult = bonus_mult if (convex and counts[n_types + 1] > 0) else 1.0
+    out[0] = 1.0
+    for t in range(n_types + 1):
+        if t < n_types:
+            frac = counts[t] / totals[t] if totals[t] > 0 else 0.0
+        else:
+            frac = 1.0 - lava_penalty * counts[t] / totals[t] if totals[t] > 0 else 1.0
+        frac = min(max(frac, 0.0), 1.0)
+        if convex:
+            frac = min(max(mult * (frac * frac), 0.0), 1.0)
+        out[t + 1] = frac
+
+
+@njit(cache=True, parallel=True)
+def score_routes_kernel(cells, starts, budgets, totals, inst_idx, routes, size, n_types, convex, bonus_mult,  # noqa: ANN001, ANN201
+                        lava_penalty, out_rewards, out_steps, out_reached, out_final):
+    """Score N routes, each on the instance ``inst_idx[n]`` of a stacked batch.
+
+    Args:
+        cells: uint8 [P, H*W]; starts: int32 [P]; budgets: int32 [P]; totals: int32 [P, T+1].
+        inst_idx: int64 [N] instance of each route.
+        routes: int8 [N, L] move codes 0..3, STOP (4) ends the route; moves past the budget are ignored.
+        out_rewards: float32 [N, K]; out_steps: int32 [N] moves used; out_reached: bool [N];
+        out_final: int32 [N] flat final position. All filled in place.
+    """
+    n_routes, length = routes.shape
+    for n in prange(n_routes):
+        p = inst_idx[n]
+        local = cells[p].copy()
+        counts = np.zeros(n_types + 2, dtype=np.int64)
+        pos = np.int64(starts[p])
+        reached = False
+        steps = 0
+        limit = min(length, budgets[p])
+        for i in range(limit):
+            move = routes[n, i]
+            if move == STOP:
+                break
+            pos, reached = _advance(local, size, pos, move, counts, n_types)
+            steps += 1
+            if reached:
+                break
+        _score(counts, totals[p], n_types, reached, convex, bonus_mult, lava_penalty, out_rewards[n])
+        out_steps[n] = steps
+        out_reached[n] = reached
+        out_final[n] = pos
+
+
+@njit(cache=True, inline="always")
+def _xorshift(state):  # noqa: ANN001, ANN202
+    """One xorshift64* draw: (new state, 64-bit output). Per-env generator for picking pool instances."""
+    x = state
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    return x, x * np.uint64(2685821657736338717)
+
+
+@njit(cache=True, inline="always")
+def _load(pool_cells, pool_starts, pool_budgets, pool_totals, p, obs, counts, totals):  # noqa: ANN001, ANN202
+    """Start an episode of pool instance ``p`` in one env's state rows."""
+    n_cells = pool_cells.shape[1]
+    for i in range(n_cells):
+        obs[i] = pool_cells[p, i]
+    obs[n_cells] = pool_starts[p]
+    obs[n_cells + 1] = pool_budgets[p]
+    obs[n_cells + 2] = 0
+    counts[:] = 0
+    totals[:] = pool_totals[p]
+
+
+@njit(cache=True)
+def reset_kernel(pool_cells, pool_starts, pool_budgets, pool_totals, rng_state, mask, obs, counts, totals,  # noqa: ANN001, ANN201
+                 inst_id, needs_reset):
+    """Start a new episode (a random pool instance) in every env where ``mask`` is set."""
+    n_pool = pool_cells.shape[0]
+    for n in range(obs.shape[0]):
+        if mask[n]:
+            rng_state[n], draw = _xorshift(rng_state[n])
+            p = np.int64(draw % np.uint64(n_pool))
+            inst_id[n] = p
+            _load(pool_cells, pool_starts, pool_budgets, pool_totals, p, obs[n], counts[n], totals[n])
+            needs_reset[n] = False
+
+
+def _step_impl(actions, obs, counts, totals, needs_reset, size, n_types, convex, bonus_mult, lava_penalty,  # noqa: ANN001, ANN201
+                pool_cells, pool_starts, pool_budgets, pool_totals, rng_state, inst_id,
+                out_rewards, out_terminated):
+    """Advance N episodes by one move each (NEXT_STEP autoreset for envs that ended on the previous call).
+
+    State (all mutated in place), with C = H*W:
+        obs: int16 [N, C+3]: cell codes, agent flat position, steps left, bonus visited (0/1).
+        counts: int64 [N, T+2]; totals: int32 [N, T+1]; needs_reset: bool [N]; rng_state: uint64 [N];
+        inst_id: int64 [N] pool index of each env's instance.
+    Args:
+        actions: int64 [N] moves 0..3 (validated by the caller).
+    Outputs:
+        out_rewards: float32 [N, K] (zeros except on the step that ends an episode); out_terminated: bool [N].
+    """
+    n_envs = obs.shape[0]
+    n_cells = size * size
+    n_pool = pool_cells.shape[0]
+    for n in prange(n_envs):
+        if needs_reset[n]:
+            rng_state[n], draw = _xorshift(rng_state[n])
+            p = np.int64(draw % np.uint64(n_pool))
+            inst_id[n] = p
+            _load(pool_cells, pool_starts, pool_budgets, pool_totals, p, obs[n], counts[n], totals[n])
+            needs_reset[n] = False
+            out_rewards[n, :] = 0.0
+            out_terminated[n] = False
+            continue
+        row = obs[n]
+        pos, reached = _advance(row[:n_cells], size, np.int64(row[n_cells]), actions[n], counts[n], n_types)
+        row[n_cells] = pos
+        row[n_cells + 1] -= 1
+        row[n_cells + 2] = 1 if counts[n, n_types + 1] > 0 else 0
+        done = reached or row[n_cells + 1] <= 0
+        if done:
+            _score(counts[n], totals[n], n_types, reached, convex, bonus_mult, lava_penalty, out_rewards[n])
+            needs_reset[n] = True
+        else:
+            out_rewards[n, :] = 0.0
+        out_terminated[n] = done
+
+
+step_kernel = njit(cache=True, parallel=True)(_step_impl)
+"""``_step_impl`` over threads, for the vector env."""
+step_kernel_serial = njit(cache=True)(_step_impl)
+"""The same function compiled without threads, for the single env (N=1: a thread launch would dominate)."""

@@ -1,0 +1,181 @@
+"""Text view of a maze: the prompt (the reference wording) and parsers that never raise.
+
+A completion that cannot be read is a reward outcome, not an exception: the parser returns an empty route and a
+reason, and an empty route scores the zero vector (it never reaches E).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from vecreward_envs.maze.config import ITEM_SYMBOLS, ITEM_TITLES, MOVE_NAMES
+from vecreward_envs.maze.instance import MazeInstance
+
+MAX_COMPLETION_CHARS = 200_000
+"""Completions are cut to this many characters before parsing, so a runaway generation costs bounded time."""
+
+_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_MOVE = re.compile(r"\b(UP|DOWN|LEFT|RIGHT)\b")
+_CODE_OF = {name: code for code, name in enumerate(MOVE_NAMES)}
+_SINGLE_OUTPUT = "Output moves in <answer>...</answer> tags, e.g., <answer>UP UP RIGHT</answer>."
+
+
+@dataclass(frozen=True)
+class ParsedRoute:
+    """The moves read from a completion."""
+
+    moves: np.ndarray
+    """int8 [n] move codes 0..3 (empty when nothing could be read)."""
+    ok: bool
+    """True when the completion followed the requested format (a tagged answer holding moves)."""
+    reason: str
+    """Empty when ok; otherwise what was wrong, in a short sentence."""
+
+
+def prompt(instance: MazeInstance, m: int = 1) -> str:
+    """The prompt of ``instance``; with ``m > 1`` it asks for m different routes in ``<route_i>`` tags."""
+    if not isinstance(m, int) or isinstance(m, bool) or m < 1:
+        raise ValueError(f"m must be an int >= 1, got {m!r}")
+    config = instance.config
+    titles = ITEM_TITLES[: config.n_item_types]
+    symbols = ITEM_SYMBOLS[: config.n_item_types]
+    collect_names = " and ".join(t.lower() + ("s" if t == "Diamond" else "") for t in titles)
+    if config.n_item_types > 2:
+        collect_names = ", ".join(t.lower() for t in titles[:-1]) + " and " + titles[-1].lower()
+    collect_tiles = ", ".join(f"{s} ({t})" for s, t in zip(symbols, titles, strict=True))
+    counts = ", ".join(f"{n} {t}" for n, t in zip(instance.item_totals, titles, strict=True))
+    steps_line = f"You have {instance.budget} steps." if m == 1 else f"You have {instance.budget} steps per route."
+    lines = [
+        f"Navigate a {config.size}x{config.size} maze from S to E. Collect {collect_names}, avoid lava.",
+        "",
+        "Grid:",
+        instance.grid_text(),
+        "",
+        "- Move: UP, DOWN, LEFT, RIGHT. # is a wall \N{EM DASH} you cannot enter it.",
+        "- Do not leave the grid.",
+        f"- Collect: {collect_tiles}, B (Bonus) tiles by stepping on them.",
+        "- Avoid: L (Lava) tiles. Stepping on lava costs you.",
+        "- Visiting a B cell multiplies your other scores \N{EM DASH} explore!",
+        "- You MUST reach E. If you don't reach E, your score is zero everywhere.",
+        "- Items only count if collected BEFORE you reach E (the trajectory ends at E).",
+        f"- {steps_line}",
+        "",
+        f"This maze has {counts}, {instance.lava_total} Lava, and 1 Bonus tiles.",
+        _SINGLE_OUTPUT if m == 1 else _multi_instructions(m),
+    ]
+    return "\n".join(lines)
+
+
+def _multi_instructions(m: int) -> str:
+    tags = ", ".join(f"<route_{i}>...</route_{i}>" for i in range(1, m + 1))
+    return (
+        f"Reason briefly about the maze, then provide {m} genuinely different routes from S to E. Each route is "
+        "a sequence of UP/DOWN/LEFT/RIGHT moves (space-separated). "
+        f"Wrap each route in numbered tags ({tags}). Inside each tag put ONLY moves (no arrows, no coordinates, "
+        "no prose); any reasoning goes outside the tags. Each route must independently reach E within the "
+        "per-route step budget stated above (score is zero if it doesn't).\n"
+        f"Format example (m={m}):\n"
+        + "\n".join(f"  <route_{i}>{_EXAMPLES[(i - 1) % len(_EXAMPLES)]}</route_{i}>" for i in range(1, m + 1))
+    )
+
+
+_EXAMPLES = (
+    "RIGHT RIGHT RIGHT RIGHT DOWN DOWN DOWN DOWN",
+    "DOWN DOWN DOWN DOWN RIGHT RIGHT RIGHT RIGHT",
+    "RIGHT DOWN RIGHT DOWN RIGHT DOWN RIGHT DOWN",
+)
+
+
+def _moves_of(text: str) -> np.ndarray:
+    return np.array([_CODE_OF[w] for w in _MOVE.findall(text.upper())], dtype=np.int8)
+
+
+def _as_text(completion: object) -> tuple[str | None, str]:
+    if isinstance(completion, bytes):
+        try:
+            completion = completion.decode("utf-8")
+        except UnicodeDecodeError:
+            return None, "completion is bytes that are not UTF-8"
+    if not isinstance(completion, str):
+        return None, f"completion is not a string ({type(completion).__name__})"
+    if len(completion) > MAX_COMPLETION_CHARS:
+        return completion[:MAX_COMPLETION_CHARS], f"completion cut to {MAX_COMPLETION_CHARS} characters"
+    return completion, ""
+
+
+def parse_route(completion: object, *, strict: bool = False) -> ParsedRoute:
+    """Read the moves of a single-answer completion.
+
+    Like the reference scorer, the first ``<answer>...</answer>`` is read, or the whole text when there is no
+    tag (``ok`` is then False; with ``strict=True`` no moves are read at all). Words other than UP/DOWN/LEFT/RIGHT
+    are ignored, case-insensitively. Never raises.
+    """
+    text, note = _as_text(completion)
+    if text is None:
+        return ParsedRoute(np.zeros(0, np.int8), False, note)
+    match = _ANSWER.search(text)
+    if match is None:
+        if strict:
+            return ParsedRoute(np.zeros(0, np.int8), False, _join(note, "no <answer>...</answer> tag"))
+        moves = _moves_of(text)
+        reason = "no <answer>...</answer> tag; moves read from the whole text" if moves.size else (
+            "no <answer>...</answer> tag and no moves in the text")
+        return ParsedRoute(moves, False, _join(note, reason))
+    moves = _moves_of(match.group(1))
+    if moves.size == 0:
+        return ParsedRoute(moves, False, _join(note, "the <answer> tag holds no UP/DOWN/LEFT/RIGHT moves"))
+    return ParsedRoute(moves, not note, note)
+
+
+def parse_chain(completion: object, m: int) -> list[ParsedRoute]:
+    """Read m routes from ``<route_1>...</route_m>`` tags; missing routes are empty (they score zero).
+
+    Fallbacks follow the reference: when no route tag is present, routes separated by ``---`` lines, then
+    several ``<answer>`` tags, then the whole text as the first route. Never raises.
+    """
+    if not isinstance(m, int) or isinstance(m, bool) or m < 1:
+        raise ValueError(f"m must be an int >= 1, got {m!r}")
+    text, note = _as_text(completion)
+    empty = ParsedRoute(np.zeros(0, np.int8), False, "")
+    if text is None:
+        return [ParsedRoute(empty.moves, False, note)] * m
+    tagged: list[str | None] = []
+    for i in range(1, m + 1):
+        match = re.search(rf"<route_{i}>(.*?)</route_{i}>", text, re.DOTALL | re.IGNORECASE)
+        tagged.append(match.group(1) if match else None)
+    if any(t is not None for t in tagged):
+        out = []
+        for i, body in enumerate(tagged, start=1):
+            if body is None:
+                out.append(ParsedRoute(empty.moves, False, _join(note, f"no <route_{i}> tag")))
+                continue
+            moves = _moves_of(body)
+            reason = "" if moves.size else f"<route_{i}> holds no moves"
+            out.append(ParsedRoute(moves, not (reason or note), _join(note, reason)))
+        return out
+    parts = [p.strip() for p in text.split("---") if p.strip()]
+    if len(parts) < 2:
+        parts = _ANSWER.findall(text)
+    if len(parts) < 2:
+        parts = [text]
+    reason = _join(note, "no <route_i> tags; routes read from a fallback format")
+    out = [ParsedRoute(_moves_of(p), False, reason) for p in parts[:m]]
+    out += [ParsedRoute(empty.moves, False, _join(note, "route missing"))] * (m - len(out))
+    return out
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def format_route(moves: np.ndarray | list[int]) -> str:
+    """Moves as the text an LLM would write: ``UP UP RIGHT`` (stops at STOP)."""
+    words = []
+    for move in np.asarray(moves).reshape(-1).tolist():
+        if move not in (0, 1, 2, 3):
+            break
+        words.append(MOVE_NAMES[move])
+    return " ".join(words)
