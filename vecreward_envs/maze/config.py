@@ -23,7 +23,7 @@ ITEM_TITLES: tuple[str, ...] = ("Gold", "Diamond", "Ruby", "Emerald", "Sapphire"
 MAX_ITEM_TYPES = len(ITEM_NAMES)
 
 ScoreMode = Literal["linear", "convex_bonus"]
-ConflictRule = Literal["first_pair", "all_pairs", "off"]
+ConflictRule = Literal["gold_then_diamond", "corners", "off"]
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,11 @@ class MazeConfig:
     """Manhattan radius of each item type's zone around its anchor cell."""
     slack: int = 7
     """Step budget = max over item types of the shortest S -> anchor -> E walk, plus this slack."""
-    conflict: ConflictRule = "first_pair"
-    """Rejection rule that makes objectives conflict. ``first_pair``: reject when S->gold->diamond->E fits the
-    budget (the reference rule, one order only); ``all_pairs``: reject when any two anchors fit in either order;
-    ``off``: no rejection."""
+    conflict: ConflictRule = "gold_then_diamond"
+    """Rejection rule that makes the two corner zones conflict. ``gold_then_diamond``: reject when
+    S->gold->diamond->E fits the budget (the reference rule: one order only, so S->diamond->gold->E may fit
+    on a few mazes); ``corners``: reject when either order fits; ``off``: no rejection. Extra item types (edge
+    midpoints) are never part of the rule: they combine with one corner or the other."""
     score_mode: ScoreMode = "convex_bonus"
     """``linear``: item fractions. ``convex_bonus``: fractions squared, times ``bonus_multiplier`` if the bonus
     cell B was visited, clipped to 1 (the mode the reference data set uses)."""
@@ -86,10 +87,11 @@ class MazeConfig:
             raise ValueError(f"MazeConfig.slack must be >= 0, got {self.slack}")
         if self.max_attempts < 1:
             raise ValueError(f"MazeConfig.max_attempts must be >= 1, got {self.max_attempts}")
-        if self.conflict not in ("first_pair", "all_pairs", "off"):
-            raise ValueError(f"MazeConfig.conflict must be 'first_pair', 'all_pairs' or 'off', got {self.conflict!r}")
-        if self.conflict == "first_pair" and self.n_item_types < 2:
-            raise ValueError("MazeConfig.conflict='first_pair' needs n_item_types >= 2; use conflict='off'")
+        if self.conflict not in ("gold_then_diamond", "corners", "off"):
+            raise ValueError(f"MazeConfig.conflict must be 'gold_then_diamond', 'corners' or 'off', got "
+                             f"{self.conflict!r}")
+        if self.conflict != "off" and self.n_item_types < 2:
+            raise ValueError(f"MazeConfig.conflict={self.conflict!r} needs n_item_types >= 2; use conflict='off'")
         if self.score_mode not in ("linear", "convex_bonus"):
             raise ValueError(f"MazeConfig.score_mode must be 'linear' or 'convex_bonus', got {self.score_mode!r}")
         for name in ("bonus_multiplier", "lava_penalty"):

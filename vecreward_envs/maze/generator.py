@@ -128,10 +128,8 @@ def _try_build(seed: int, requested_seed: int, config: MazeConfig) -> MazeInstan
     budget = max(via) + config.slack
 
     if config.conflict != "off":
-        pairs = [(0, 1)] if config.conflict == "first_pair" else [
-            (i, j) for i in range(n_types) for j in range(n_types) if i != j
-        ]
-        from_anchor = {i: bfs_distances(grid, anchors[i]) for i in {i for pair in pairs for i in pair}}
+        pairs = [(0, 1)] if config.conflict == "gold_then_diamond" else [(0, 1), (1, 0)]
+        from_anchor = {i: bfs_distances(grid, anchors[i]) for i in (0, 1)}
         for i, j in pairs:
             (ai, aj) = anchors[i], anchors[j]
             if from_start[ai[0]][ai[1]] + from_anchor[i][aj[0]][aj[1]] + from_end[aj[0]][aj[1]] <= budget:
@@ -190,7 +188,7 @@ def generate(seed: int, config: MazeConfig | None = None) -> MazeInstance:
             return instance
     raise MazeGenerationError(
         f"no maze accepted for seeds {requested}..{requested + config.max_attempts - 1} with {config}; the "
-        "parameters are too restrictive (try a smaller slack, conflict='first_pair' or 'off', or a larger size)"
+        "parameters are too restrictive (try a smaller slack, conflict='gold_then_diamond' or 'off', or a larger size)"
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vecreward_envs.maze.config import CELL_SYMBOLS, ITEM0, ITEM_SYMBOLS, MazeConfig
+from vecreward_envs.maze.config import BONUS, CELL_SYMBOLS, END, ITEM0, ITEM_SYMBOLS, LAVA, START, MazeConfig
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,7 +37,7 @@ class MazeInstance:
     bonus_cell: tuple[int, int]
     """(row, col) of the bonus cell B (the centre)."""
     shortest_safe: int
-    """Shortest S -> E walk that avoids lava (the generator guarantees it fits the budget)."""
+    """Shortest S -> E walk that avoids lava (the generator guarantees it fits the budget); -1 if not computed."""
 
     @property
     def reward_names(self) -> tuple[str, ...]:
@@ -58,6 +58,45 @@ class MazeInstance:
     def __repr__(self) -> str:
         return (f"MazeInstance(seed={self.seed}, size={self.config.size}, budget={self.budget}, "
                 f"items={self.item_totals}, lava={self.lava_total})")
+
+    @classmethod
+    def from_text(cls, text: str, budget: int, config: MazeConfig | None = None) -> MazeInstance:
+        """A hand-made maze from its symbol grid (as ``grid_text`` prints it; spaces optional).
+
+        Item totals are counted from the grid; ``seed`` is -1. ``config`` defaults to ``MazeConfig(size=n)``
+        with the reference's two item types; its size must match the grid.
+
+        Raises:
+            ValueError: not a square grid of known symbols with exactly one S and one E, or a bad budget.
+        """
+        rows = [row.replace(" ", "") for row in text.strip().splitlines()]
+        n = len(rows)
+        if n == 0 or any(len(row) != n for row in rows):
+            raise ValueError(f"maze text must be a square grid, got {[len(r) for r in rows]} columns in {n} rows")
+        config = config if config is not None else MazeConfig(size=n)
+        if config.size != n:
+            raise ValueError(f"config.size = {config.size} but the grid is {n}x{n}")
+        code_of = {symbol: code for code, symbol in CELL_SYMBOLS.items()}
+        code_of.update({ITEM_SYMBOLS[t]: ITEM0 + t for t in range(config.n_item_types)})
+        unknown = sorted({ch for row in rows for ch in row} - set(code_of))
+        if unknown:
+            raise ValueError(f"unknown maze symbols {unknown}; known: {sorted(code_of)}")
+        cells = np.array([[code_of[ch] for ch in row] for row in rows], dtype=np.uint8)
+        starts, ends = np.argwhere(cells == START), np.argwhere(cells == END)
+        if len(starts) != 1 or len(ends) != 1:
+            raise ValueError(f"a maze needs exactly one S and one E, got {len(starts)} and {len(ends)}")
+        if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
+            raise ValueError(f"budget must be an int >= 1, got {budget!r}")
+        cells.flags.writeable = False
+        bonus = np.argwhere(cells == BONUS)
+        return cls(
+            config=config, seed=-1, requested_seed=-1, cells=cells,
+            start=(int(starts[0][0]), int(starts[0][1])), end=(int(ends[0][0]), int(ends[0][1])), budget=int(budget),
+            item_totals=tuple(int((cells == ITEM0 + t).sum()) for t in range(config.n_item_types)),
+            lava_total=int((cells == LAVA).sum()), anchors=(),
+            bonus_cell=(int(bonus[0][0]), int(bonus[0][1])) if len(bonus) else (n // 2, n // 2),
+            shortest_safe=-1,
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MazeInstance):
