@@ -53,7 +53,8 @@ def check_reward_contract(env: gym.Env | gym.vector.VectorEnv, name: str) -> spa
     k = reward_space.shape[0]
     if (not isinstance(names, tuple) or len(names) != k or len(set(names)) != k
             or not all(isinstance(n, str) and n for n in names)):
-        raise _fail(name, f"env.unwrapped.reward_names must be a tuple of {k} distinct non-empty strings, got {names!r}")
+        raise _fail(name, f"env.unwrapped.reward_names must be a tuple of {k} distinct non-empty strings, "
+                          f"got {names!r}")
     if getattr(base, "reward_dim", k) != k:
         raise _fail(name, f"reward_dim {base.reward_dim} != K = {k}")
     return reward_space

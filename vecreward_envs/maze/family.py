@@ -94,7 +94,7 @@ class MazeFamily:
         return _score_stacked(instances, self.config, routes, inst_idx)
 
     def pass_flags(self, rewards: np.ndarray) -> np.ndarray:
-        """bool [..., K]: objective fully achieved (reward at its upper bound 1)."""
+        """Bool [..., K]: objective fully achieved (reward at its upper bound 1)."""
         return np.asarray(rewards) >= 1.0
 
     def explain(self, instance: MazeInstance, route: object) -> dict[str, str]:

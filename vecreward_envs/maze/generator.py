@@ -193,8 +193,10 @@ def generate(seed: int, config: MazeConfig | None = None) -> MazeInstance:
 
 
 def iter_instances(first_seed: int, config: MazeConfig | None = None) -> Iterator[MazeInstance]:
-    """Distinct consecutive mazes starting at ``first_seed`` (each search resumes after the last accepted seed),
-    the way the reference builds a data split."""
+    """Distinct consecutive mazes starting at ``first_seed``, the way the reference builds a data split.
+
+    Each search resumes after the last accepted seed, so no maze repeats.
+    """
     seed = _check_seed(first_seed)
     while True:
         instance = generate(seed, config)

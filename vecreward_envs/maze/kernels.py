@@ -24,8 +24,10 @@ _DC = np.array([0, 0, -1, 1], dtype=np.int64)
 
 @njit(cache=True, inline="always")
 def _advance(cells, size, pos, move, counts, n_types):  # noqa: ANN001, ANN202
-    """Apply one move in place: walls and borders block (the step still counts), E ends the walk, items,
-    lava and the bonus are counted the first time their cell is entered and then marked spent.
+    """Apply one move in place.
+
+    Walls and borders block (the step still counts), E ends the walk, items, lava and the bonus are counted the
+    first time their cell is entered and then marked spent.
 
     Args:
         cells: [H*W] cell codes of this episode, mutated (collected items become EMPTY, lava SPENT_LAVA).
@@ -85,11 +87,21 @@ def score_routes_kernel(cells, starts, budgets, totals, inst_idx, routes, size, 
     """Score N routes, each on the instance ``inst_idx[n]`` of a stacked batch.
 
     Args:
-        cells: uint8 [P, H*W]; starts: int32 [P]; budgets: int32 [P]; totals: int32 [P, T+1].
+        cells: uint8 [P, H*W] cell codes of the P instances.
+        starts: int32 [P] flat index of S.
+        budgets: int32 [P] step budgets.
+        totals: int32 [P, T+1] item totals per type, then lava total.
         inst_idx: int64 [N] instance of each route.
         routes: int8 [N, L] move codes 0..3, STOP (4) ends the route; moves past the budget are ignored.
-        out_rewards: float32 [N, K]; out_steps: int32 [N] moves used; out_reached: bool [N];
-        out_final: int32 [N] flat final position. All filled in place.
+        size: grid side.
+        n_types: T, the number of item types.
+        convex: True for the convex_bonus score mode.
+        bonus_mult: multiplier of the convex mode when B was visited.
+        lava_penalty: scale of the lava fraction in avoid_lava.
+        out_rewards: float32 [N, K], filled.
+        out_steps: int32 [N] moves used, filled.
+        out_reached: bool [N] whether E was reached, filled.
+        out_final: int32 [N] flat final position, filled.
     """
     n_routes, length = routes.shape
     for n in prange(n_routes):
@@ -156,14 +168,25 @@ def _step_impl(actions, obs, counts, totals, needs_reset, size, n_types, convex,
                 out_rewards, out_terminated):
     """Advance N episodes by one move each (NEXT_STEP autoreset for envs that ended on the previous call).
 
-    State (all mutated in place), with C = H*W:
-        obs: int16 [N, C+3]: cell codes, agent flat position, steps left, bonus visited (0/1).
-        counts: int64 [N, T+2]; totals: int32 [N, T+1]; needs_reset: bool [N]; rng_state: uint64 [N];
-        inst_id: int64 [N] pool index of each env's instance.
     Args:
         actions: int64 [N] moves 0..3 (validated by the caller).
-    Outputs:
-        out_rewards: float32 [N, K] (zeros except on the step that ends an episode); out_terminated: bool [N].
+        obs: int16 [N, C+3] state, C = H*W: cell codes, agent flat position, steps left, bonus visited (0/1).
+        counts: int64 [N, T+2] collected items per type, lava stepped, bonus visited.
+        totals: int32 [N, T+1] item totals of each env's instance, then its lava total.
+        needs_reset: bool [N] envs whose episode ended on the previous call.
+        size: grid side.
+        n_types: T.
+        convex: True for the convex_bonus score mode.
+        bonus_mult: multiplier of the convex mode when B was visited.
+        lava_penalty: scale of the lava fraction in avoid_lava.
+        pool_cells: uint8 [P, C] instance pool for autoresets.
+        pool_starts: int32 [P] flat index of S.
+        pool_budgets: int32 [P] budgets.
+        pool_totals: int32 [P, T+1] totals.
+        rng_state: uint64 [N] per-env xorshift state that picks pool instances.
+        inst_id: int64 [N] pool index of each env's instance.
+        out_rewards: float32 [N, K], zeros except on the step that ends an episode.
+        out_terminated: bool [N].
     """
     n_envs = obs.shape[0]
     n_cells = size * size

@@ -60,8 +60,10 @@ def _item_bits(instance: MazeInstance) -> tuple[np.ndarray, list[tuple[int, int]
 
 @njit(cache=True)
 def _front_search(walls, bit_of, size, start, end, budget, max_states):  # noqa: ANN001, ANN201
-    """BFS over (pos, entered-item mask). Returns (terminal masks [M], routes [M, budget], n_states), or
-    n_states = -1 when the state cap was hit."""
+    """BFS over (pos, entered-item mask).
+
+    Returns (terminal masks [M], routes [M, budget], n_states), or n_states = -1 when the state cap was hit.
+    """
     n_cells = size * size
     parent = Dict.empty(key_type=types.int64, value_type=types.int64)  # state -> parent_state * 4 + move
     start_key = np.int64(start)

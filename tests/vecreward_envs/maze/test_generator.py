@@ -64,7 +64,8 @@ def test_generator_rules(seed: int) -> None:
     via = [from_start[a[0]][a[1]] + from_end[a[0]][a[1]] for a in inst.anchors]
     assert inst.budget == max(via) + cfg.slack
     gold, diamond = inst.anchors
-    both = from_start[gold[0]][gold[1]] + bfs_distances(grid, gold)[diamond[0]][diamond[1]] + from_end[diamond[0]][diamond[1]]
+    between = bfs_distances(grid, gold)[diamond[0]][diamond[1]]
+    both = from_start[gold[0]][gold[1]] + between + from_end[diamond[0]][diamond[1]]
     assert both > inst.budget, "S->gold->diamond->E must not fit the budget"
 
 

@@ -4,8 +4,8 @@ import os
 
 import numpy as np
 import pytest
-
 from route_helpers import mixed_routes
+
 from vecreward_envs.maze import MazeConfig, MazeFamily, generate, score_routes
 from vecreward_envs.maze.kernels_py import score_route_py
 

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vecreward_envs.maze import MazeFamily, generate, parse_chain, parse_route, pareto_front, prompt
+from vecreward_envs.maze import MazeFamily, generate, pareto_front, parse_chain, parse_route, prompt
 from vecreward_envs.maze.text import MAX_COMPLETION_CHARS
 
 
