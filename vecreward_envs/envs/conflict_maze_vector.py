@@ -109,12 +109,10 @@ class ConflictMazeVectorEnv(VectorEnv):
         if acts.shape != (self.num_envs,) or not np.issubdtype(acts.dtype, np.integer):
             raise ValueError(f"actions must be {self.num_envs} integers in 0..3, got shape {acts.shape} "
                              f"dtype {acts.dtype}")
-        if acts.min() < 0 or acts.max() > 3:
-            raise ValueError(f"actions must be in 0..3 (UP, DOWN, LEFT, RIGHT), got range [{acts.min()}, {acts.max()}]")
-        if acts.dtype != np.int64:
-            acts = acts.astype(np.int64)
         state = self._state
-        step_kernel(*kernel_args(self.config, state, pool, acts))
+        bad = step_kernel(*kernel_args(self.config, state, pool, acts))  # checks 0..3 before changing anything
+        if bad >= 0:
+            raise ValueError(f"actions must be in 0..3 (UP, DOWN, LEFT, RIGHT), got actions[{bad}] = {acts[bad]}")
         if self.copy:
             return state.obs.copy(), state.rewards.copy(), state.terminated.copy(), self._truncated.copy(), {}
         return state.obs, state.rewards, state.terminated, self._truncated, {}

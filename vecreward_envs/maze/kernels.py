@@ -12,26 +12,41 @@ Compiled lazily on first call (``cache=True`` keeps the machine code between pro
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from numba import njit, prange
 
 from vecreward_envs.maze.config import BONUS, END, ITEM0, LAVA, SPENT_LAVA, STOP, WALL
 
-# Row/column offsets of UP, DOWN, LEFT, RIGHT (the move codes 0..3).
-_DR = np.array([-1, 1, 0, 0], dtype=np.int64)
-_DC = np.array([0, 0, -1, 1], dtype=np.int64)
+@lru_cache(maxsize=64)
+def neighbour_table(size: int) -> np.ndarray:
+    """int32 [size*size, 4]: the flat cell each move (UP, DOWN, LEFT, RIGHT) leads to, or -1 off the grid.
+
+    A table lookup replaces two integer divisions per move in the hot loop; it is shared by every instance
+    of a size (walls are checked against each episode's own cells).
+    """
+    table = np.full((size * size, 4), -1, dtype=np.int32)
+    for r in range(size):
+        for c in range(size):
+            for move, (dr, dc) in enumerate(((-1, 0), (1, 0), (0, -1), (0, 1))):
+                if 0 <= r + dr < size and 0 <= c + dc < size:
+                    table[r * size + c, move] = (r + dr) * size + c + dc
+    table.flags.writeable = False
+    return table
 
 
 @njit(cache=True, inline="always")
-def _advance(cells, size, pos, move, counts, n_types):  # noqa: ANN001, ANN202
+def _advance(cells, nbr, pos, move, counts, n_types):  # noqa: ANN001, ANN202
     """Apply one move in place.
 
     Walls and borders block (the step still counts), E ends the walk, items, lava and the bonus are counted the
     first time their cell is entered and then marked spent.
 
     Args:
-        cells: [H*W] cell codes of this episode, mutated (collected items become EMPTY, lava SPENT_LAVA).
-        size: grid side.
+        cells: [>= H*W] cell codes of this episode (first H*W entries), mutated: collected items become EMPTY,
+            stepped lava SPENT_LAVA.
+        nbr: int32 [H*W, 4] neighbour table (``neighbour_table``).
         pos: flat index of the agent.
         move: 0..3.
         counts: [T+2] collected items per type, lava stepped, bonus visited; mutated.
@@ -40,12 +55,9 @@ def _advance(cells, size, pos, move, counts, n_types):  # noqa: ANN001, ANN202
     Returns:
         (new flat position, reached_end)
     """
-    r = pos // size
-    c = pos - r * size
-    nr = r + _DR[move]
-    nc = c + _DC[move]
-    if 0 <= nr < size and 0 <= nc < size and cells[nr * size + nc] != WALL:
-        pos = nr * size + nc
+    target = nbr[pos, move]
+    if target >= 0 and cells[target] != WALL:
+        pos = target
     code = cells[pos]
     if code == END:
         return pos, True
@@ -82,7 +94,7 @@ def _score(counts, totals, n_types, reached, convex, bonus_mult, lava_penalty, o
 
 
 @njit(cache=True, parallel=True)
-def score_routes_kernel(cells, starts, budgets, totals, inst_idx, routes, size, n_types, convex, bonus_mult,  # noqa: ANN001, ANN201
+def score_routes_kernel(cells, starts, budgets, totals, inst_idx, routes, nbr, n_types, convex, bonus_mult,  # noqa: ANN001, ANN201
                         lava_penalty, out_rewards, out_steps, out_reached, out_final):
     """Score N routes, each on the instance ``inst_idx[n]`` of a stacked batch.
 
@@ -93,7 +105,7 @@ def score_routes_kernel(cells, starts, budgets, totals, inst_idx, routes, size, 
         totals: int32 [P, T+1] item totals per type, then lava total.
         inst_idx: int64 [N] instance of each route.
         routes: int8 [N, L] move codes 0..3, STOP (4) ends the route; moves past the budget are ignored.
-        size: grid side.
+        nbr: int32 [H*W, 4] neighbour table (``neighbour_table``).
         n_types: T, the number of item types.
         convex: True for the convex_bonus score mode.
         bonus_mult: multiplier of the convex mode when B was visited.
@@ -116,7 +128,7 @@ def score_routes_kernel(cells, starts, budgets, totals, inst_idx, routes, size, 
             move = routes[n, i]
             if move == STOP:
                 break
-            pos, reached = _advance(local, size, pos, move, counts, n_types)
+            pos, reached = _advance(local, nbr, pos, move, counts, n_types)
             steps += 1
             if reached:
                 break
@@ -163,7 +175,7 @@ def reset_kernel(pool_cells, pool_starts, pool_budgets, pool_totals, rng_state, 
             needs_reset[n] = False
 
 
-def _step_impl(actions, obs, counts, totals, needs_reset, size, n_types, convex, bonus_mult, lava_penalty,  # noqa: ANN001, ANN201
+def _step_impl(actions, obs, counts, totals, needs_reset, nbr, n_types, convex, bonus_mult, lava_penalty,  # noqa: ANN001, ANN201
                 pool_cells, pool_starts, pool_budgets, pool_totals, rng_state, inst_id,
                 out_rewards, out_terminated):
     """Advance N episodes by one move each (NEXT_STEP autoreset for envs that ended on the previous call).
@@ -174,7 +186,7 @@ def _step_impl(actions, obs, counts, totals, needs_reset, size, n_types, convex,
         counts: int64 [N, T+2] collected items per type, lava stepped, bonus visited.
         totals: int32 [N, T+1] item totals of each env's instance, then its lava total.
         needs_reset: bool [N] envs whose episode ended on the previous call.
-        size: grid side.
+        nbr: int32 [H*W, 4] neighbour table (``neighbour_table``).
         n_types: T.
         convex: True for the convex_bonus score mode.
         bonus_mult: multiplier of the convex mode when B was visited.
@@ -187,10 +199,16 @@ def _step_impl(actions, obs, counts, totals, needs_reset, size, n_types, convex,
         inst_id: int64 [N] pool index of each env's instance.
         out_rewards: float32 [N, K], zeros except on the step that ends an episode.
         out_terminated: bool [N].
+
+    Returns:
+        -1, or the index of the first action outside 0..3 (then nothing was changed).
     """
     n_envs = obs.shape[0]
-    n_cells = size * size
+    n_cells = nbr.shape[0]
     n_pool = pool_cells.shape[0]
+    for n in range(n_envs):  # validate everything before changing anything
+        if actions[n] < 0 or actions[n] > 3:
+            return n
     for n in prange(n_envs):
         if needs_reset[n]:
             rng_state[n], draw = _xorshift(rng_state[n])
@@ -202,7 +220,7 @@ def _step_impl(actions, obs, counts, totals, needs_reset, size, n_types, convex,
             out_terminated[n] = False
             continue
         row = obs[n]
-        pos, reached = _advance(row[:n_cells], size, np.int64(row[n_cells]), actions[n], counts[n], n_types)
+        pos, reached = _advance(row, nbr, np.int64(row[n_cells]), actions[n], counts[n], n_types)
         row[n_cells] = pos
         row[n_cells + 1] -= 1
         row[n_cells + 2] = 1 if counts[n, n_types + 1] > 0 else 0
@@ -213,6 +231,7 @@ def _step_impl(actions, obs, counts, totals, needs_reset, size, n_types, convex,
         else:
             out_rewards[n, :] = 0.0
         out_terminated[n] = done
+    return -1
 
 
 step_kernel = njit(cache=True, parallel=True)(_step_impl)

@@ -9,7 +9,7 @@ import numpy as np
 
 from vecreward_envs.maze.config import N_ROUTE_CODES, STOP
 from vecreward_envs.maze.instance import InstanceBatch, MazeInstance
-from vecreward_envs.maze.kernels import score_routes_kernel
+from vecreward_envs.maze.kernels import neighbour_table, score_routes_kernel
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def _score_stacked(batch: InstanceBatch, config: object, routes: object, inst_id
     final = np.zeros(n_routes, dtype=np.int32)
     if n_routes:
         score_routes_kernel(
-            batch.cells, batch.starts, batch.budgets, batch.totals, idx, array, batch.size,
+            batch.cells, batch.starts, batch.budgets, batch.totals, idx, array, neighbour_table(batch.size),
             config.n_item_types, config.score_mode == "convex_bonus",  # type: ignore[attr-defined]
             float(config.bonus_multiplier), float(config.lava_penalty),  # type: ignore[attr-defined]
             rewards, steps, reached, final,
