@@ -112,7 +112,8 @@ def main() -> None:
                      seconds)
 
     baseline = results["mo_gymnasium resource-gathering-v0 (single)"]
-    print(f"maze throughput ({numba.get_num_threads()} numba threads; {'QUICK: not a measurement' if args.quick else 'full'})")
+    mode = "QUICK: not a measurement" if args.quick else "full"
+    print(f"maze throughput ({numba.get_num_threads()} numba threads; {mode})")
     print(f"{'env':58s} {'steps/s':>12s} {'x MO-Gym':>10s}")
     for name, value in results.items():
         print(f"{name:58s} {value:12.3g} {value / baseline:10.2f}")

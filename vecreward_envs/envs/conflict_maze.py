@@ -13,15 +13,14 @@ from vecreward_envs.envs.maze_state import (
     cached_instance,
     check_pool_args,
     instance_pool,
-    kernel_args,
     observation_space,
     render_ansi,
     reward_space,
 )
 from vecreward_envs.maze.config import MazeConfig
 from vecreward_envs.maze.family import MazeFamily
-from vecreward_envs.maze.instance import InstanceBatch, MazeInstance
-from vecreward_envs.maze.kernels import step_kernel_serial
+from vecreward_envs.maze.instance import MazeInstance
+from vecreward_envs.maze.kernels import neighbour_table, score_params, step_one
 
 
 class ConflictMazeEnv(gym.Env):
@@ -94,8 +93,7 @@ class ConflictMazeEnv(gym.Env):
         self.reward_names = self.config.reward_names
         self.reward_dim = self.config.n_objectives
         self._state = MazeState(self.config, 1)
-        self._actions = np.zeros(1, dtype=np.int64)
-        self._pool: InstanceBatch | None = None
+        self._step_args: tuple = ()
         self.instance: MazeInstance | None = None
         self._done = True
 
@@ -113,34 +111,46 @@ class ConflictMazeEnv(gym.Env):
             _, pool = instance_pool(self.config, self.pool_first_seed, self.instance_pool)
             instance = pool[int(self.np_random.integers(len(pool)))]
         self.instance = instance
-        self._pool = InstanceBatch.stack([instance])
         state = self._state
         state.obs[0] = self.family.observation(instance)
         state.counts[:] = 0
-        state.totals[0] = self._pool.totals[0]
-        state.needs_reset[:] = False
+        state.totals[0] = (*instance.item_totals, instance.lava_total)
+        self._bind_step_args()
         self._done = False
         return state.obs[0].copy(), {"instance_seed": instance.seed, "budget": instance.budget}
+
+    def _bind_step_args(self) -> None:
+        """Views into the state rows that ``step_one`` fills in place, built once instead of at every step."""
+        state = self._state
+        self._step_args = (state.obs[0], state.counts[0], state.totals[0], neighbour_table(self.config.size),
+                           score_params(self.config))
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_step_args"] = ()  # views would unpickle as copies that no longer alias the state arrays
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._bind_step_args()
 
     def step(self, action: Any) -> tuple[np.ndarray, np.ndarray, bool, bool, dict[str, Any]]:
         """One move; the reward vector is non-zero only on the step that reaches E."""
         if self._done:
             raise RuntimeError("ConflictMazeEnv.step() called before reset() or after the episode ended")
-        if isinstance(action, np.ndarray) and action.shape == ():
-            action = action.item()
-        if isinstance(action, bool) or not isinstance(action, (int, np.integer)) or not 0 <= action < 4:
+        if type(action) is not int:  # fast path for plain ints; numpy scalars and 0-d arrays are fine too
+            if isinstance(action, np.ndarray) and action.shape == ():
+                action = action.item()
+            if isinstance(action, bool) or not isinstance(action, (int, np.integer)):
+                raise ValueError(f"action must be an int in 0..3 (UP, DOWN, LEFT, RIGHT), got {action!r}")
+        if not 0 <= action < 4:
             raise ValueError(f"action must be an int in 0..3 (UP, DOWN, LEFT, RIGHT), got {action!r}")
-        self._actions[0] = action
-        assert self._pool is not None
-        step_kernel_serial(*kernel_args(self.config, self._state, self._pool, self._actions))
-        terminated = bool(self._state.terminated[0])
-        info: dict[str, Any] = {}
-        if terminated:
+        state = self._state
+        if step_one(*self._step_args, action, state.rewards[0]):
             self._done = True
-            self._state.needs_reset[:] = False  # a single env does not autoreset
-            reached = bool(self._state.rewards[0, 0] > 0)
-            info = {"reached_end": reached, "instance_seed": self.instance.seed if self.instance else None}
-        return self._state.obs[0].copy(), self._state.rewards[0].copy(), terminated, False, info
+            info = {"reached_end": bool(state.rewards[0, 0] > 0), "instance_seed": self.instance.seed}
+            return state.obs[0].copy(), state.rewards[0].copy(), True, False, info
+        return state.obs[0].copy(), state.rewards[0].copy(), False, False, {}
 
     def render(self) -> str | None:
         """The maze as text with the agent as ``@`` (``render_mode="ansi"``)."""

@@ -11,7 +11,7 @@ from vecreward_envs.maze.config import CELL_SYMBOLS, ITEM0, ITEM_SYMBOLS, MazeCo
 from vecreward_envs.maze.family import MazeFamily
 from vecreward_envs.maze.generator import generate
 from vecreward_envs.maze.instance import InstanceBatch, MazeInstance
-from vecreward_envs.maze.kernels import neighbour_table
+from vecreward_envs.maze.kernels import neighbour_table, score_params
 
 
 @lru_cache(maxsize=4096)
@@ -65,14 +65,14 @@ class MazeState:
         self.inst_id = np.zeros(n_envs, dtype=np.int64)
         self.rewards = np.zeros((n_envs, config.n_objectives), dtype=np.float32)  # [N, K]
         self.terminated = np.zeros(n_envs, dtype=np.bool_)
+        self.actions = np.zeros(n_envs, dtype=np.int64)  # the single env writes its action here
 
 
 def kernel_args(config: MazeConfig, state: MazeState, pool: InstanceBatch, actions: np.ndarray) -> tuple:
     """Positional arguments of ``step_kernel`` in order."""
     return (
         actions, state.obs, state.counts, state.totals, state.needs_reset, neighbour_table(config.size),
-        config.n_item_types,
-        config.score_mode == "convex_bonus", float(config.bonus_multiplier), float(config.lava_penalty),
+        score_params(config),
         pool.cells, pool.starts, pool.budgets, pool.totals, state.rng_state, state.inst_id,
         state.rewards, state.terminated,
     )

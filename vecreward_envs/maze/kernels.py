@@ -2,8 +2,9 @@
 
 - ``score_routes_kernel``: whole routes -> reward vectors, for the single-turn route view (and the text view,
   after parsing), batched over routes that point into a stacked instance batch.
-- ``step_kernel``: one move of N running episodes, for the MDP view (the single env is N=1); with NEXT_STEP
-  autoreset from an instance pool for the vector env.
+- ``step_one``: one move of one running episode (the single env calls it directly);
+  ``step_kernel`` loops it over N episodes on threads, with NEXT_STEP autoreset from an instance pool, for the
+  vector env.
 
 Both go through ``_advance`` and ``_score``, so an episode's summed reward equals its route's score.
 Plain-Python twins live in ``kernels_py.py``; ``tests/vecreward_envs/maze`` checks they agree.
@@ -17,7 +18,8 @@ from functools import lru_cache
 import numpy as np
 from numba import njit, prange
 
-from vecreward_envs.maze.config import BONUS, END, ITEM0, LAVA, SPENT_LAVA, STOP, WALL
+from vecreward_envs.maze.config import BONUS, END, ITEM0, LAVA, SPENT_LAVA, STOP, WALL, MazeConfig
+
 
 @lru_cache(maxsize=64)
 def neighbour_table(size: int) -> np.ndarray:
@@ -34,6 +36,12 @@ def neighbour_table(size: int) -> np.ndarray:
                     table[r * size + c, move] = (r + dr) * size + c + dc
     table.flags.writeable = False
     return table
+
+
+def score_params(config: MazeConfig) -> np.ndarray:
+    """float64 [3]: the score-mode parameters the kernels take (convex 0/1, bonus multiplier, lava penalty)."""
+    return np.array([1.0 if config.score_mode == "convex_bonus" else 0.0, config.bonus_multiplier,
+                     config.lava_penalty], dtype=np.float64)
 
 
 @njit(cache=True, inline="always")
@@ -74,8 +82,14 @@ def _advance(cells, nbr, pos, move, counts, n_types):  # noqa: ANN001, ANN202
 
 
 @njit(cache=True, inline="always")
-def _score(counts, totals, n_types, reached, convex, bonus_mult, lava_penalty, out):  # noqa: ANN001, ANN202
-    """Reward vector [completion, item fractions..., avoid_lava] into ``out`` ([K] float32); zeros unless E."""
+def _score(counts, totals, n_types, reached, params, out):  # noqa: ANN001, ANN202
+    """Reward vector [completion, item fractions..., avoid_lava] into ``out`` ([K] float32); zeros unless E.
+
+    ``params`` is ``score_params(config)``: [convex (0/1), bonus multiplier, lava penalty].
+    """
+    convex = params[0] > 0.0
+    bonus_mult = params[1]
+    lava_penalty = params[2]
     if not reached:
         for k in range(n_types + 2):
             out[k] = 0.0
@@ -94,8 +108,8 @@ def _score(counts, totals, n_types, reached, convex, bonus_mult, lava_penalty, o
 
 
 @njit(cache=True, parallel=True)
-def score_routes_kernel(cells, starts, budgets, totals, inst_idx, routes, nbr, n_types, convex, bonus_mult,  # noqa: ANN001, ANN201
-                        lava_penalty, out_rewards, out_steps, out_reached, out_final):
+def score_routes_kernel(cells, starts, budgets, totals, inst_idx, routes, nbr, params,  # noqa: ANN001, ANN201
+                        out_rewards, out_steps, out_reached, out_final):
     """Score N routes, each on the instance ``inst_idx[n]`` of a stacked batch.
 
     Args:
@@ -106,16 +120,14 @@ def score_routes_kernel(cells, starts, budgets, totals, inst_idx, routes, nbr, n
         inst_idx: int64 [N] instance of each route.
         routes: int8 [N, L] move codes 0..3, STOP (4) ends the route; moves past the budget are ignored.
         nbr: int32 [H*W, 4] neighbour table (``neighbour_table``).
-        n_types: T, the number of item types.
-        convex: True for the convex_bonus score mode.
-        bonus_mult: multiplier of the convex mode when B was visited.
-        lava_penalty: scale of the lava fraction in avoid_lava.
+        params: float64 [3] ``score_params(config)``.
         out_rewards: float32 [N, K], filled.
         out_steps: int32 [N] moves used, filled.
         out_reached: bool [N] whether E was reached, filled.
         out_final: int32 [N] flat final position, filled.
     """
     n_routes, length = routes.shape
+    n_types = totals.shape[1] - 1
     for n in prange(n_routes):
         p = inst_idx[n]
         local = cells[p].copy()
@@ -132,7 +144,7 @@ def score_routes_kernel(cells, starts, budgets, totals, inst_idx, routes, nbr, n
             steps += 1
             if reached:
                 break
-        _score(counts, totals[p], n_types, reached, convex, bonus_mult, lava_penalty, out_rewards[n])
+        _score(counts, totals[p], n_types, reached, params, out_rewards[n])
         out_steps[n] = steps
         out_reached[n] = reached
         out_final[n] = pos
@@ -175,7 +187,38 @@ def reset_kernel(pool_cells, pool_starts, pool_budgets, pool_totals, rng_state, 
             needs_reset[n] = False
 
 
-def _step_impl(actions, obs, counts, totals, needs_reset, nbr, n_types, convex, bonus_mult, lava_penalty,  # noqa: ANN001, ANN201
+@njit(cache=True)
+def step_one(row, counts, totals, nbr, params, action, out_reward):  # noqa: ANN001, ANN201
+    """One move of one episode: the MDP's physics (the single env calls it, the vector kernel loops it).
+
+    Args:
+        row: int16 [C+3] the episode's observation/state: cells, agent flat position, steps left, bonus visited.
+        counts: int64 [T+2] collected items per type, lava stepped, bonus visited.
+        totals: int32 [T+1] item totals of the instance, then its lava total.
+        nbr: int32 [C, 4] neighbour table.
+        params: float64 [3] ``score_params(config)``.
+        action: a move 0..3 (validated by the caller).
+        out_reward: float32 [K], filled: zeros unless this move ends the episode.
+
+    Returns:
+        True when the episode ended (E reached or budget spent).
+    """
+    n_cells = nbr.shape[0]
+    n_types = totals.shape[0] - 1
+    pos, reached = _advance(row, nbr, np.int64(row[n_cells]), action, counts, n_types)
+    row[n_cells] = pos
+    row[n_cells + 1] -= 1
+    row[n_cells + 2] = 1 if counts[n_types + 1] > 0 else 0
+    done = reached or row[n_cells + 1] <= 0
+    if done:
+        _score(counts, totals, n_types, reached, params, out_reward)
+    else:
+        out_reward[:] = 0.0
+    return done
+
+
+@njit(cache=True, parallel=True)
+def step_kernel(actions, obs, counts, totals, needs_reset, nbr, params,  # noqa: ANN001, ANN201
                 pool_cells, pool_starts, pool_budgets, pool_totals, rng_state, inst_id,
                 out_rewards, out_terminated):
     """Advance N episodes by one move each (NEXT_STEP autoreset for envs that ended on the previous call).
@@ -187,10 +230,7 @@ def _step_impl(actions, obs, counts, totals, needs_reset, nbr, n_types, convex, 
         totals: int32 [N, T+1] item totals of each env's instance, then its lava total.
         needs_reset: bool [N] envs whose episode ended on the previous call.
         nbr: int32 [H*W, 4] neighbour table (``neighbour_table``).
-        n_types: T.
-        convex: True for the convex_bonus score mode.
-        bonus_mult: multiplier of the convex mode when B was visited.
-        lava_penalty: scale of the lava fraction in avoid_lava.
+        params: float64 [3] ``score_params(config)``.
         pool_cells: uint8 [P, C] instance pool for autoresets.
         pool_starts: int32 [P] flat index of S.
         pool_budgets: int32 [P] budgets.
@@ -204,7 +244,6 @@ def _step_impl(actions, obs, counts, totals, needs_reset, nbr, n_types, convex, 
         -1, or the index of the first action outside 0..3 (then nothing was changed).
     """
     n_envs = obs.shape[0]
-    n_cells = nbr.shape[0]
     n_pool = pool_cells.shape[0]
     for n in range(n_envs):  # validate everything before changing anything
         if actions[n] < 0 or actions[n] > 3:
@@ -219,22 +258,9 @@ def _step_impl(actions, obs, counts, totals, needs_reset, nbr, n_types, convex, 
             out_rewards[n, :] = 0.0
             out_terminated[n] = False
             continue
-        row = obs[n]
-        pos, reached = _advance(row, nbr, np.int64(row[n_cells]), actions[n], counts[n], n_types)
-        row[n_cells] = pos
-        row[n_cells + 1] -= 1
-        row[n_cells + 2] = 1 if counts[n, n_types + 1] > 0 else 0
-        done = reached or row[n_cells + 1] <= 0
+        done = step_one(obs[n], counts[n], totals[n], nbr, params, actions[n], out_rewards[n])
         if done:
-            _score(counts[n], totals[n], n_types, reached, convex, bonus_mult, lava_penalty, out_rewards[n])
             needs_reset[n] = True
-        else:
-            out_rewards[n, :] = 0.0
         out_terminated[n] = done
     return -1
 
-
-step_kernel = njit(cache=True, parallel=True)(_step_impl)
-"""``_step_impl`` over threads, for the vector env."""
-step_kernel_serial = njit(cache=True)(_step_impl)
-"""The same function compiled without threads, for the single env (N=1: a thread launch would dominate)."""

@@ -9,7 +9,7 @@ import numpy as np
 
 from vecreward_envs.maze.config import N_ROUTE_CODES, STOP
 from vecreward_envs.maze.instance import InstanceBatch, MazeInstance
-from vecreward_envs.maze.kernels import neighbour_table, score_routes_kernel
+from vecreward_envs.maze.kernels import neighbour_table, score_params, score_routes_kernel
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,7 @@ def _score_stacked(batch: InstanceBatch, config: object, routes: object, inst_id
     if n_routes:
         score_routes_kernel(
             batch.cells, batch.starts, batch.budgets, batch.totals, idx, array, neighbour_table(batch.size),
-            config.n_item_types, config.score_mode == "convex_bonus",  # type: ignore[attr-defined]
-            float(config.bonus_multiplier), float(config.lava_penalty),  # type: ignore[attr-defined]
-            rewards, steps, reached, final,
+            score_params(config), rewards, steps, reached, final,  # type: ignore[arg-type]
         )
     final_pos = np.stack([final // batch.size, final % batch.size], axis=1).astype(np.int32)
     return RouteScores(rewards=rewards, steps=steps, reached_end=reached, final_pos=final_pos)
