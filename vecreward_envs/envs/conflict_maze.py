@@ -10,7 +10,6 @@ from gymnasium import spaces
 
 from vecreward_envs.envs.maze_state import (
     MazeState,
-    cached_instance,
     check_pool_args,
     instance_pool,
     observation_space,
@@ -19,6 +18,7 @@ from vecreward_envs.envs.maze_state import (
 )
 from vecreward_envs.maze.config import MazeConfig
 from vecreward_envs.maze.family import MazeFamily
+from vecreward_envs.maze.generator import generate_cached
 from vecreward_envs.maze.instance import MazeInstance
 from vecreward_envs.maze.kernels import neighbour_table, score_params, step_one
 
@@ -106,7 +106,7 @@ class ConflictMazeEnv(gym.Env):
             if not isinstance(instance, MazeInstance) or instance.config != self.config:
                 raise ValueError("options['instance'] must be a MazeInstance of this env's config")
         elif seed is not None:
-            instance = cached_instance(seed, self.config)
+            instance = generate_cached(seed, self.config)
         else:
             _, pool = instance_pool(self.config, self.pool_first_seed, self.instance_pool)
             instance = pool[int(self.np_random.integers(len(pool)))]

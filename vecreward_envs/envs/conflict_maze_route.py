@@ -10,7 +10,6 @@ import numpy as np
 from gymnasium import spaces
 
 from vecreward_envs.envs.maze_state import (
-    cached_instance,
     check_pool_args,
     instance_pool,
     observation_space,
@@ -18,6 +17,7 @@ from vecreward_envs.envs.maze_state import (
 )
 from vecreward_envs.maze.config import N_ROUTE_CODES, MazeConfig
 from vecreward_envs.maze.family import MazeFamily
+from vecreward_envs.maze.generator import generate_cached
 from vecreward_envs.maze.instance import MazeInstance
 from vecreward_envs.maze.text import MAX_COMPLETION_CHARS, format_route
 
@@ -126,7 +126,7 @@ class ConflictMazeRouteEnv(gym.Env):
             if not isinstance(instance, MazeInstance) or instance.config != self.config:
                 raise ValueError("options['instance'] must be a MazeInstance of this env's config")
         elif seed is not None:
-            instance = cached_instance(seed, self.config)
+            instance = generate_cached(seed, self.config)
         else:
             _, pool = instance_pool(self.config, self.pool_first_seed, self.instance_pool)
             instance = pool[int(self.np_random.integers(len(pool)))]

@@ -9,15 +9,8 @@ from gymnasium import spaces
 
 from vecreward_envs.maze.config import CELL_SYMBOLS, ITEM0, ITEM_SYMBOLS, MazeConfig
 from vecreward_envs.maze.family import MazeFamily
-from vecreward_envs.maze.generator import generate
 from vecreward_envs.maze.instance import InstanceBatch, MazeInstance
 from vecreward_envs.maze.kernels import neighbour_table, score_params
-
-
-@lru_cache(maxsize=4096)
-def cached_instance(seed: int, config: MazeConfig) -> MazeInstance:
-    """``generate(seed, config)``, remembered: the G rollouts of a group reset to one seed and share one maze."""
-    return generate(seed, config)
 
 
 @lru_cache(maxsize=8)

@@ -7,12 +7,13 @@ are reward outcomes, pass flags and a directive message per failed objective.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
 
 import numpy as np
 
 from vecreward_envs.maze.config import ITEM0, ITEM_NAMES, LAVA, MOVE_NAMES, STOP, MazeConfig
-from vecreward_envs.maze.generator import generate, iter_instances
+from vecreward_envs.maze.generator import generate, generate_cached, iter_instances
 from vecreward_envs.maze.instance import InstanceBatch, MazeInstance
 from vecreward_envs.maze.kernels_py import simulate_route
 from vecreward_envs.maze.pareto import ParetoFront, pareto_front
@@ -120,6 +121,31 @@ class MazeFamily:
     def pareto_front(self, instance: MazeInstance, **kwargs: object) -> ParetoFront:
         """Exact Pareto front of an instance (see ``vecreward_envs.maze.pareto``)."""
         return pareto_front(instance, **kwargs)  # type: ignore[arg-type]
+
+    # ----- rows (exports: scoring is a pure function of (completion, row)) -------------------------------------
+    def task_row(self, instance: MazeInstance) -> dict[str, object]:
+        """JSON-able columns that identify ``instance``: family, seed and config (grid and budget for hand-made)."""
+        config = {f.name: getattr(self.config, f.name) for f in fields(self.config)}
+        row: dict[str, object] = {"family": self.name, "seed": instance.seed,
+                                  "config": {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}}
+        if instance.seed < 0:
+            row.update(grid=instance.grid_text(), budget=instance.budget)
+        return row
+
+    def instance_from_row(self, row: Mapping[str, object]) -> MazeInstance:
+        """The instance a ``task_row`` describes (generated mazes are regenerated from their seed, cached).
+
+        Raises:
+            ValueError: the row is not a maze row or its config differs from this family's.
+        """
+        if row.get("family") != self.name or "seed" not in row:
+            raise ValueError(f"not a maze task row: {dict(row)!r}"[:300])
+        config = MazeConfig.from_kwargs(**{k: tuple(v) if isinstance(v, list) else v
+                                           for k, v in dict(row.get("config") or {}).items()})
+        seed = row["seed"]
+        if isinstance(seed, int) and seed < 0:
+            return MazeInstance.from_text(str(row["grid"]), int(row["budget"]), config)  # type: ignore[arg-type]
+        return generate_cached(seed, config)  # type: ignore[arg-type]
 
     # ----- text view --------------------------------------------------------------------------------------
     def prompt(self, instance: MazeInstance, m: int = 1) -> str:

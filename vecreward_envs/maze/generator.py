@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Iterator
+from functools import lru_cache
 
 import numpy as np
 
@@ -190,6 +191,16 @@ def generate(seed: int, config: MazeConfig | None = None) -> MazeInstance:
         f"no maze accepted for seeds {requested}..{requested + config.max_attempts - 1} with {config}; the "
         "parameters are too restrictive (try a smaller slack, conflict='gold_then_diamond' or 'off', or a larger size)"
     )
+
+
+@lru_cache(maxsize=4096)
+def generate_cached(seed: int, config: MazeConfig) -> MazeInstance:
+    """``generate(seed, config)``, remembered.
+
+    The G rollouts of a group (or the K reward functions of an export) ask for one maze many times. Instances are
+    immutable, so sharing them is safe.
+    """
+    return generate(seed, config)
 
 
 def iter_instances(first_seed: int, config: MazeConfig | None = None) -> Iterator[MazeInstance]:
