@@ -1,6 +1,7 @@
 """Our env checker: the vector-reward contract that Gymnasium's ``check_env`` does not know about.
 
-``check_env(env_or_id)`` checks spaces, the reward's dtype/shape/bounds against ``reward_space``, the names,
+``check_env(env_or_id)`` checks spaces, the reward's dtype/shape/bounds against ``reward_space`` (NaN entries mean
+"objective not applicable" and are allowed; infinities are not), the names,
 seed determinism (same seed, same actions -> identical observations, rewards and ends) and pickling (an
 unpickled copy continues identically). ``check_vector_env`` does the same for a vector env (rewards [N, K],
 declared autoreset mode). Both raise ``EnvContractError`` naming the first broken rule.
@@ -28,7 +29,8 @@ def _fail(env_name: str, message: str) -> EnvContractError:
 
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
+                and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
@@ -65,9 +67,12 @@ def _check_reward(reward: Any, reward_space: spaces.Box, name: str, batch: int |
     if not isinstance(reward, np.ndarray) or reward.dtype != np.float32 or reward.shape != shape:
         got = f"{type(reward).__name__} {getattr(reward, 'dtype', '')} {getattr(reward, 'shape', '')}"
         raise _fail(name, f"step must return a float32 reward of shape {shape}, got {got}")
-    if not np.all(np.isfinite(reward)):
-        raise _fail(name, f"reward has non-finite entries: {reward}")
-    if np.any(reward < reward_space.low) or np.any(reward > reward_space.high):
+    if np.any(np.isinf(reward)):
+        raise _fail(name, f"reward has infinite entries: {reward}")
+    low = np.broadcast_to(reward_space.low, reward.shape)
+    high = np.broadcast_to(reward_space.high, reward.shape)
+    applicable = ~np.isnan(reward)  # NaN = objective not applicable (allowed; bounds apply to the rest)
+    if np.any(reward[applicable] < low[applicable]) or np.any(reward[applicable] > high[applicable]):
         raise _fail(name, f"reward {reward} outside reward_space [{reward_space.low}, {reward_space.high}]")
 
 
