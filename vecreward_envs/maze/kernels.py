@@ -187,7 +187,7 @@ def reset_kernel(pool_cells, pool_starts, pool_budgets, pool_totals, rng_state, 
             needs_reset[n] = False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined into step_kernel's loop; still callable from Python (single env)
 def step_one(row, counts, totals, nbr, params, action, out_reward):  # noqa: ANN001, ANN201
     """One move of one episode: the MDP's physics (the single env calls it, the vector kernel loops it).
 
