@@ -14,6 +14,8 @@ from collections.abc import Sequence
 # Order = order in `vecreward --help`. Add a command by adding its module here.
 COMMAND_MODULES: tuple[str, ...] = (
     "agents.commands.demo",
+    "agents.commands.advantages",
+    "agents.commands.train",
 )
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 FAMILIES: dict[str, str] = {
     "maze": "vecreward_envs.maze.family:MazeFamily",
+    "probe": "vecreward_envs.probe:ProbeFamily",
 }
 """Family name -> ``module:Class`` of its ``TaskFamily`` implementation."""
 

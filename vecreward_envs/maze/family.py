@@ -13,7 +13,8 @@ from dataclasses import fields
 import numpy as np
 
 from vecreward_envs.maze.config import ITEM0, ITEM_NAMES, LAVA, MOVE_NAMES, STOP, MazeConfig
-from vecreward_envs.maze.generator import generate, generate_cached, iter_instances
+from vecreward_envs.maze.cursor import MazeCursor
+from vecreward_envs.maze.generator import generate, generate_cached, iter_instances, shortest_route
 from vecreward_envs.maze.instance import InstanceBatch, MazeInstance
 from vecreward_envs.maze.kernels_py import simulate_route
 from vecreward_envs.maze.pareto import ParetoFront, pareto_front
@@ -93,6 +94,36 @@ class MazeFamily:
                     raise ValueError("every instance must come from this family's config")
             instances = InstanceBatch.stack(instances)
         return _score_stacked(instances, self.config, routes, inst_idx)
+
+    def score_answers(self, instances: Sequence[MazeInstance], answers: np.ndarray, inst_idx: np.ndarray
+                      ) -> np.ndarray:
+        """Structured answers (routes) -> float32 [N, K]: the generic name the bridge calls."""
+        return self.score_routes(instances, answers, inst_idx).rewards
+
+    @property
+    def observation_vocab(self) -> int:
+        """Exclusive upper bound of ``observation()`` values (for an embedding table)."""
+        return int(max(self.config.n_cell_codes, self.config.n_cells, self.config.max_budget + 1))
+
+    def max_answer_len(self, instances: Sequence[MazeInstance]) -> int:
+        """Tokens a batch of answers may need: the largest budget (moves past an instance's budget never count)."""
+        return max(inst.budget for inst in instances)
+
+    def new_cursor(self, instances: Sequence[MazeInstance], inst_idx: np.ndarray) -> MazeCursor:
+        """Partial answers on ``instances[inst_idx]`` for token-by-token decoding (see ``cursor.py``)."""
+        return MazeCursor(self.config, instances, inst_idx)
+
+    def demonstrations(self, instances: Sequence[MazeInstance]) -> np.ndarray:
+        """int8 [N, L] solver routes for imitation warm starts: a shortest lava-free walk S -> E per instance.
+
+        It completes the task and avoids lava but ignores the items, so the trade-off between gold and diamonds is
+        left to the RL phase.
+        """
+        routes = [shortest_route(inst, avoid_lava=True) for inst in instances]
+        out = np.full((len(routes), max(len(r) for r in routes) + 1), STOP, dtype=np.int8)
+        for n, route in enumerate(routes):
+            out[n, : len(route)] = route
+        return out
 
     def pass_flags(self, rewards: np.ndarray) -> np.ndarray:
         """Bool [..., K]: objective fully achieved (reward at its upper bound 1)."""

@@ -92,6 +92,25 @@ def bfs_distances(grid: list[list[int]], source: tuple[int, int], blocked: froze
     return dist
 
 
+def shortest_route(instance: MazeInstance, *, avoid_lava: bool = True) -> list[int]:
+    """Move codes of a shortest S -> E walk (lava-free when ``avoid_lava`` and one exists, else through lava)."""
+    grid = instance.cells.tolist()
+    blocked = frozenset({WALL, LAVA}) if avoid_lava else frozenset({WALL})
+    dist = bfs_distances(grid, instance.end, blocked=blocked)  # from E, so the walk descends the distance field
+    if dist[instance.start[0]][instance.start[1]] >= _UNREACHABLE:
+        dist = bfs_distances(grid, instance.end)
+    moves: list[int] = []
+    r, c = instance.start
+    while (r, c) != instance.end:
+        for move, (dr, dc) in enumerate(_NEIGHBOURS):
+            nr, nc = r + dr, c + dc
+            if 0 <= nr < len(grid) and 0 <= nc < len(grid) and dist[nr][nc] == dist[r][c] - 1:
+                moves.append(move)
+                r, c = nr, nc
+                break
+    return moves
+
+
 def _zone(anchor: tuple[int, int], size: int, radius: int) -> list[tuple[int, int]]:
     return [(r, c) for r in range(size) for c in range(size) if abs(r - anchor[0]) + abs(c - anchor[1]) <= radius]
 

@@ -1,0 +1,137 @@
+"""``vecreward train``: train a policy on a task family under an aggregation scheme; write a run directory."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from agents.config_cli import add_dataclass_options, parse_key_values, values
+
+NAME = "train"
+HELP = "Train a policy (small network; LLM with --agent llm once available) on a task under an aggregator."
+
+_TRAIN_FIELDS: list[str] = []
+_POLICY_FIELDS: list[str] = []
+_PPO_FIELDS: list[str] = []
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Every option of the run, the policy and the update, with help from the config docstrings."""
+    from agents.small.policy import SmallPolicyConfig
+    from llm_bridge.trainer import TrainConfig
+    from llm_bridge.update import PPOConfig
+
+    run = parser.add_argument_group("run (TrainConfig)")
+    _TRAIN_FIELDS[:] = add_dataclass_options(run, TrainConfig, skip=("task_params", "pipeline", "warm_start_steps"))
+    run.add_argument("--warm-start-steps", type=int, default=None, metavar="INT",
+                     help="imitation steps on the family's solver demonstrations before RL (default: 100 for "
+                     "families that offer demonstrations, such as the maze, whose random routes almost never reach "
+                     "E so that RL alone gets no signal; else 0)")
+    run.add_argument("--task-param", action="append", metavar="KEY=VALUE",
+                     help="a parameter of the task family's config, e.g. size=11 or score_mode=linear (repeatable)")
+    run.add_argument("--run-dir", type=Path, default=None,
+                     help="output directory (default: runs/<task>-<aggregator>-seed<seed>)")
+    run.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
+    run.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard events")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    agg = parser.add_argument_group("aggregation pipeline")
+    agg.add_argument("--aggregator", default="grpo", help="scheme name (see `vecreward advantages --help`; "
+                     "default: grpo)")
+    agg.add_argument("--aggregator-param", action="append", metavar="KEY=VALUE",
+                     help="a parameter of the scheme, e.g. scale=batch or tau=1.0 (repeatable)")
+    agg.add_argument("--weights", type=float, nargs="+", default=None, help="static objective weights (default all 1)")
+    agg.add_argument("--reward-transform", action="append", metavar="NAME[:JSON]",
+                     help='a reward transform, e.g. \'gate:{"objectives":[0],"mode":"drop"}\' (repeatable, in order)')
+    agg.add_argument("--advantage-transform", action="append", metavar="NAME[:JSON]",
+                     help="an advantage transform, e.g. negative_only or 'clip:{\"max_abs\":3}' (repeatable)")
+    agent = parser.add_argument_group("agent")
+    agent.add_argument("--agent", choices=["small"], default="small", help="policy kind (default: small)")
+    _POLICY_FIELDS[:] = add_dataclass_options(agent, SmallPolicyConfig, skip=("ppo",))
+    ppo = parser.add_argument_group("update (PPOConfig)")
+    _PPO_FIELDS[:] = add_dataclass_options(ppo, PPOConfig)
+
+
+def _transforms(items: list[str] | None) -> list[dict]:
+    import json
+
+    steps = []
+    for item in items or []:
+        name, _, raw = item.partition(":")
+        try:
+            params = json.loads(raw) if raw else {}
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"transform {item!r}: parameters must be JSON ({exc})") from exc
+        steps.append({"name": name, "params": params})
+    return steps
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate everything, then train and print the summary."""
+    from rich.console import Console
+
+    console = Console()
+    try:
+        config, policy_config = _configs(args)
+        import numba
+        import torch
+
+        from agents.small.policy import SmallPolicy
+        from vecreward_envs.families import make_family
+
+        family = make_family(config.task, **dict(config.task_params))
+    except (TypeError, ValueError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    # One thread each: numba's worker threads spin after a parallel kernel and would starve torch's (sweeps run
+    # one process per core instead).
+    torch.set_num_threads(1)
+    numba.set_num_threads(1)
+    run_dir = args.run_dir or Path("runs") / f"{config.task}-{config.pipeline.aggregator}-seed{config.seed}"
+    policy = SmallPolicy(family, family.generate(config.train_first_seed), policy_config, seed=config.seed)
+    from llm_bridge.trainer import train
+
+    try:
+        result = train(config, policy, family, run_dir, resume=args.resume, progress=not args.no_progress,
+                       tensorboard=not args.no_tensorboard)
+    except (FileExistsError, ValueError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    _summary(console, result, config)
+    return 0
+
+
+def _configs(args: argparse.Namespace) -> tuple:
+    from agents.small.policy import SmallPolicyConfig
+    from llm_bridge.pipeline import PipelineConfig
+    from llm_bridge.trainer import TrainConfig
+    from llm_bridge.update import PPOConfig
+
+    pipeline = PipelineConfig(
+        aggregator=args.aggregator,
+        aggregator_params=parse_key_values(args.aggregator_param, "--aggregator-param"),
+        weights=tuple(args.weights) if args.weights else None,
+        reward_transforms=_transforms(args.reward_transform),
+        advantage_transforms=_transforms(args.advantage_transform),
+    )
+    warm = args.warm_start_steps
+    if warm is None:
+        from vecreward_envs.families import FAMILIES, make_family
+
+        warm = 100 if args.task in FAMILIES and hasattr(make_family(args.task), "demonstrations") else 0
+    config = TrainConfig(task_params=parse_key_values(args.task_param, "--task-param"), pipeline=pipeline,
+                         warm_start_steps=warm, **values(args, _TRAIN_FIELDS))
+    ppo = PPOConfig(**values(args, _PPO_FIELDS))
+    return config, SmallPolicyConfig(ppo=ppo, **values(args, _POLICY_FIELDS))
+
+
+def _summary(console: object, result: object, config: object) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{config.task} / {config.pipeline.aggregator}: last evaluation "  # type: ignore[attr-defined]
+                  f"({result.seconds:.0f} s, run dir {result.run_dir})")  # type: ignore[attr-defined]
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in sorted(result.last_eval.items()):  # type: ignore[attr-defined]
+        table.add_row(key, f"{value:.4f}")
+    console.print(table)  # type: ignore[attr-defined]
+    console.print(f"TensorBoard: tensorboard --logdir {result.run_dir}")  # type: ignore[attr-defined]

@@ -1,0 +1,50 @@
+"""The Policy protocol: what the trainer loop needs from any policy, small network or LLM.
+
+The loop never knows which kind it drives. A policy (a) samples G answers per instance, or G chains of m answers
+where each answer is conditioned on the earlier ones of its chain, returning what it needs to score them and to
+update later; (b) takes a policy-gradient step from one advantage per rollout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+
+@dataclass
+class Samples:
+    """G rollouts for each of B instances, as a policy produced them."""
+
+    answers: Any
+    """Structured view: int array [B, G, m, L] of answer tokens (STOP-padded). Text view: nested lists [B][G] of
+    completion strings (a chain's m answers live in one completion, in the family's ``<route_i>``-style tags)."""
+    logprob: np.ndarray
+    """float32 [B, G]: log-probability of each rollout (all tokens of all m answers)."""
+    n_tokens: np.ndarray
+    """int [B, G]: tokens each rollout generated (for length statistics)."""
+    policy_data: Any
+    """Whatever the policy needs for its update (token ids, masks, old log-probs, features); opaque to the loop."""
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """A policy the trainer can drive (``agents.small.SmallPolicy``, ``agents.llm.HFPolicy``, ...)."""
+
+    view: Literal["structured", "text"]
+    """Which view of the task family it answers in."""
+
+    def sample(self, family: Any, instances: Sequence[Any], group_size: int, chain_length: int = 1, *,
+               greedy: bool = False) -> Samples:
+        """Sample ``group_size`` rollouts (chains of ``chain_length`` answers) for every instance."""
+
+    def update(self, samples: Samples, advantages: np.ndarray) -> dict[str, float]:
+        """One policy-gradient update from advantages [B, G]; returns ``train/*`` statistics."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume exactly (weights, optimizer, sampling generator state)."""
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore ``state_dict()``."""

@@ -1,0 +1,84 @@
+"""Scoring of group rollouts: answers of any view -> reward tensors [B, G, m, K] through the family's scorer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from llm_bridge.policy import Samples
+
+
+@dataclass(frozen=True)
+class ScoredRollouts:
+    """Rewards of B groups of G chains of m answers."""
+
+    rewards: np.ndarray
+    """float32 [B, G, m, K] (NaN = not applicable); repeated answers of a chain score zero (see ``score``)."""
+    invalid: np.ndarray
+    """bool [B, G, m]: the answer could not be read (text view parse failure; never in the structured view)."""
+
+
+def _dedup_chains(answers: np.ndarray, stop: int) -> np.ndarray:
+    """Flags [B, G, m]: answer j repeats an earlier answer of its chain, or is empty (VPO's reference rule)."""
+    b, g, m, length = answers.shape
+    repeated = np.zeros((b, g, m), dtype=np.bool_)
+    if m == 1:
+        return repeated
+    # Canonical form: everything after the first STOP becomes STOP, so padding differences do not matter.
+    after_stop = np.cumsum(answers == stop, axis=3) > 0
+    canon = np.where(after_stop, stop, answers)
+    empty = canon[..., 0] == stop
+    for j in range(1, m):
+        same = np.all(canon[:, :, :j, :] == canon[:, :, j:j + 1, :], axis=3)  # [B, G, j]
+        repeated[:, :, j] = same.any(axis=2)
+    return repeated | (empty & (np.arange(m) > 0)[None, None, :])
+
+
+def score(family: Any, instances: Sequence[Any], samples: Samples, *, view: str, chain_length: int = 1,
+          dedup: bool = True) -> ScoredRollouts:
+    """Score every answer of ``samples`` on its instance with the family's batched scorer.
+
+    Args:
+        family: the task family (``score_answers`` for structured answers, ``score_completions`` for text).
+        instances: the B instances; group b's rollouts all answer ``instances[b]``.
+        samples: the policy's answers.
+        view: "structured" or "text".
+        chain_length: m, answers per rollout (text view: one completion holds the m ``<route_i>`` answers).
+        dedup: in chains (m > 1), an empty answer or one that repeats an earlier answer of its chain scores the zero
+            vector (VPO's reference rule), so a chain cannot earn set-level credit twice for one answer.
+    """
+    b = len(instances)
+    if view == "structured":
+        answers = np.asarray(samples.answers)
+        if answers.ndim != 4 or answers.shape[0] != b:
+            raise ValueError(f"structured answers must be [B={b}, G, m, L], got shape {answers.shape}")
+        _, g, m, length = answers.shape
+        flat = answers.reshape(b * g * m, length)
+        idx = np.repeat(np.arange(b), g * m)
+        vectors = np.asarray(family.score_answers(instances, flat, idx), dtype=np.float32)  # [B*G*m, K]
+        rewards = vectors.reshape(b, g, m, -1)
+        invalid = np.zeros((b, g, m), dtype=np.bool_)
+        if dedup and m > 1:
+            rewards[_dedup_chains(answers, family.stop_code)] = 0.0
+        return ScoredRollouts(rewards=rewards, invalid=invalid)
+    if view == "text":
+        texts = samples.answers
+        if len(texts) != b:
+            raise ValueError(f"text answers must be nested [B={b}][G] completions, got {len(texts)} groups")
+        m = chain_length
+        per_group = []
+        invalid_groups = []
+        for inst, group in zip(instances, texts, strict=True):
+            if m == 1:
+                vectors, parsed = family.score_completions(inst, list(group))
+                per_group.append(np.asarray(vectors, np.float32)[:, None, :])  # [G, 1, K]
+                invalid_groups.append(np.array([[not getattr(p, "ok", True)] for p in parsed], dtype=np.bool_))
+            else:
+                vectors, chains = family.score_chains(inst, list(group), m, dedup=dedup)  # [G, m, K]
+                per_group.append(np.asarray(vectors, np.float32))
+                invalid_groups.append(np.array([[not r.ok for r in chain] for chain in chains], dtype=np.bool_))
+        return ScoredRollouts(rewards=np.stack(per_group), invalid=np.stack(invalid_groups))
+    raise ValueError(f"view must be 'structured' or 'text', got {view!r}")

@@ -1,0 +1,148 @@
+"""The policy update shared by every torch policy: PPO-clip on sequence-level advantages broadcast to tokens.
+
+Each rollout has one advantage (the aggregator's output); every token of the rollout gets it. Per token:
+
+    ratio = exp(logp_new - logp_old)
+    loss  = -min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A) + kl_coef * KL_k3(ref || new) - entropy_coef * H
+
+with the k3 estimator KL = exp(ref - new) - (ref - new) - 1 (non-negative, unbiased; as in GRPO). Token losses are
+averaged over all tokens of the batch (``token_mean``, DAPO/TRL default) or within each rollout first
+(``sequence_mean``, the original GRPO). Gradients are clipped to ``max_grad_norm``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """Settings of the PPO-clip update."""
+
+    clip_range: float = 0.2
+    """epsilon of the ratio clip."""
+    epochs: int = 1
+    """Passes over each batch of rollouts (1 = on-policy GRPO; the ratio is then 1 on the first minibatch)."""
+    minibatches: int = 1
+    """Minibatches per epoch (rollouts are shuffled with the policy's generator)."""
+    kl_coef: float = 0.0
+    """Weight of the k3 KL penalty to the frozen reference policy (0: no reference kept)."""
+    entropy_coef: float = 0.0
+    """Weight of the entropy bonus."""
+    max_grad_norm: float = 1.0
+    """Global gradient-norm clip (<= 0: no clipping)."""
+    loss_aggregation: Literal["token_mean", "sequence_mean"] = "token_mean"
+    """How token losses are averaged."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.clip_range < 1.0:
+            raise ValueError(f"clip_range must be in (0, 1), got {self.clip_range}")
+        for name in ("epochs", "minibatches"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        for name in ("kl_coef", "entropy_coef"):
+            if not 0.0 <= getattr(self, name) < float("inf"):
+                raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
+        if self.loss_aggregation not in ("token_mean", "sequence_mean"):
+            raise ValueError(f"loss_aggregation must be 'token_mean' or 'sequence_mean', got {self.loss_aggregation!r}")
+
+
+TokenLogprobFn = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+"""rows [n] -> (log-probs [n, T] of the taken tokens, entropies [n, T]) under the current parameters."""
+
+
+def _aggregate(loss: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
+    if how == "token_mean":
+        return (loss * mask).sum() / mask.sum().clamp(min=1.0)
+    per_rollout = (loss * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+    return per_rollout.mean()
+
+
+def ppo_update(
+    parameters: Iterable[torch.nn.Parameter],
+    optimizer: torch.optim.Optimizer,
+    token_logprobs: TokenLogprobFn,
+    old_logp: torch.Tensor,
+    mask: torch.Tensor,
+    advantages: torch.Tensor,
+    config: PPOConfig,
+    *,
+    ref_logp: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
+) -> dict[str, float]:
+    """Run ``config.epochs`` x ``config.minibatches`` PPO-clip steps.
+
+    Args:
+        parameters: the trainable parameters (for gradient clipping).
+        optimizer: their optimizer.
+        token_logprobs: recomputes log-probs and entropies of the sampled tokens for a set of rows.
+        old_logp: [N, T] log-probs at sampling time.
+        mask: [N, T] 1 for generated tokens, 0 for padding.
+        advantages: [N] one advantage per rollout.
+        config: the settings.
+        ref_logp: [N, T] reference-policy log-probs (needed when ``kl_coef > 0``).
+        generator: shuffles minibatches reproducibly.
+
+    Returns:
+        ``train/loss``, ``train/policy_loss``, ``train/kl``, ``train/entropy``, ``train/clip_fraction``,
+        ``train/approx_kl``, ``train/grad_norm`` averaged over the steps.
+    """
+    params = [p for p in parameters if p.requires_grad]
+    n = old_logp.shape[0]
+    if advantages.shape != (n,) or mask.shape != old_logp.shape:
+        raise ValueError(f"shapes: old_logp {tuple(old_logp.shape)}, mask {tuple(mask.shape)}, advantages "
+                         f"{tuple(advantages.shape)} (need [N, T], [N, T], [N])")
+    if config.kl_coef > 0 and ref_logp is None:
+        raise ValueError("kl_coef > 0 needs the reference policy's log-probs")
+    if not torch.isfinite(advantages).all():
+        raise ValueError("advantages must be finite")
+    mask = mask.to(old_logp.dtype)
+    sums: dict[str, float] = {}
+    steps = 0
+    for _ in range(config.epochs):
+        order = torch.randperm(n, generator=generator) if config.minibatches > 1 else torch.arange(n)
+        for rows in torch.chunk(order, config.minibatches):
+            if rows.numel() == 0:
+                continue
+            new_logp, entropy = token_logprobs(rows)  # [n, T] each
+            m = mask[rows]
+            log_ratio = new_logp - old_logp[rows]
+            ratio = torch.exp(log_ratio)
+            adv = advantages[rows].to(new_logp.dtype)[:, None]  # [n, 1]: the rollout's advantage on every token
+            clipped = torch.clamp(ratio, 1.0 - config.clip_range, 1.0 + config.clip_range)
+            policy_tok = -torch.minimum(ratio * adv, clipped * adv)
+            loss_tok = policy_tok - config.entropy_coef * entropy
+            kl_tok = torch.zeros_like(new_logp)
+            if ref_logp is not None:
+                delta = ref_logp[rows] - new_logp
+                kl_tok = torch.exp(delta) - delta - 1.0
+                loss_tok = loss_tok + config.kl_coef * kl_tok
+            loss = _aggregate(loss_tok, m, config.loss_aggregation)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.max_grad_norm > 0:
+                grad_norm = torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
+            else:
+                grad_norm = torch.sqrt(sum((p.grad.detach() ** 2).sum() for p in params if p.grad is not None))
+            optimizer.step()
+            with torch.no_grad():
+                tokens = m.sum().clamp(min=1.0)
+                stats = {
+                    "train/loss": loss.item(),
+                    "train/policy_loss": _aggregate(policy_tok, m, config.loss_aggregation).item(),
+                    "train/kl": ((kl_tok * m).sum() / tokens).item(),
+                    "train/entropy": ((entropy * m).sum() / tokens).item(),
+                    "train/clip_fraction": ((((ratio - 1.0).abs() > config.clip_range).float() * m).sum()
+                                            / tokens).item(),
+                    "train/approx_kl": (((ratio - 1.0 - log_ratio) * m).sum() / tokens).item(),
+                    "train/grad_norm": float(grad_norm),
+                }
+            for key, value in stats.items():
+                sums[key] = sums.get(key, 0.0) + value
+            steps += 1
+    return {key: value / max(steps, 1) for key, value in sums.items()}

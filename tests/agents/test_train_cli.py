@@ -1,0 +1,42 @@
+import json
+
+from agents.cli import main
+
+
+def test_train_command_writes_a_run(tmp_path, capsys) -> None:  # noqa: ANN001
+    run_dir = tmp_path / "run"
+    code = main(["train", "--task", "probe", "--aggregator", "gdpo", "--steps", "4", "--batch-size", "4",
+                 "--group-size", "4", "--train-instances", "4", "--eval-instances", "1", "--eval-every", "2",
+                 "--run-dir", str(run_dir), "--no-progress", "--hidden", "16"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "last evaluation" in out and "eval/best@1" in out
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["pipeline"]["aggregator"] == "gdpo" and config["steps"] == 4
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 4 and (run_dir / "checkpoints" / "latest.pt").exists()
+    assert any((run_dir / "tb").iterdir())
+    # resume a finished run: nothing more to do, same metrics
+    assert main(["train", "--task", "probe", "--aggregator", "gdpo", "--steps", "4", "--batch-size", "4",
+                 "--group-size", "4", "--train-instances", "4", "--eval-instances", "1", "--eval-every", "2",
+                 "--run-dir", str(run_dir), "--no-progress", "--hidden", "16", "--resume"]) == 0
+    assert (run_dir / "metrics.jsonl").read_text().splitlines() == lines
+
+
+def test_train_command_rejects_bad_options_before_running(tmp_path, capsys) -> None:  # noqa: ANN001
+    for argv in (["--aggregator", "nope"], ["--steps", "0"], ["--task-param", "size=3"], ["--task", "chess"],
+                 ["--aggregator-param", "scale=sideways"], ["--chain-length", "3"]):
+        assert main(["train", "--run-dir", str(tmp_path / "r"), *argv]) == 2
+        assert "error" in capsys.readouterr().out
+    assert not (tmp_path / "r").exists()
+
+
+def test_help_explains_every_option(capsys) -> None:  # noqa: ANN001
+    try:
+        main(["train", "--help"])
+    except SystemExit:
+        pass
+    out = capsys.readouterr().out
+    for option in ("--group-size", "--chain-length", "--clip-range", "--kl-coef", "--warm-start-steps", "--lr"):
+        assert option in out
+    assert "rollouts per instance" in out

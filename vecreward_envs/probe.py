@@ -1,0 +1,118 @@
+"""A two-objective probe with a known Pareto front: the smallest task on which a learner must pick the front.
+
+One answer = one choice among ``len(PROBE_VECTORS)`` options, each with a fixed reward vector. Options 0-3 form
+the Pareto front (1, 0), (0.8, 0.6), (0.6, 0.8), (0, 1); options 4-6 are dominated. A learner that converges puts
+its probability mass on front options; with equal weights a sum prefers the two balanced ones (sum 1.4).
+The text view asks for ``<answer>k</answer>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+PROBE_VECTORS = np.array(
+    [[1.0, 0.0], [0.8, 0.6], [0.6, 0.8], [0.0, 1.0], [0.5, 0.5], [0.3, 0.2], [0.0, 0.0]], dtype=np.float32
+)
+"""[V, 2] reward vector of each option."""
+FRONT = (0, 1, 2, 3)
+"""Options on the Pareto front."""
+
+
+@dataclass(frozen=True)
+class ProbeInstance:
+    """A probe task (all instances are the same problem; the seed only names it)."""
+
+    seed: int
+
+
+class _ProbeCursor:
+    """One decision per answer: any option first, then only STOP."""
+
+    n_features = 0
+
+    def __init__(self, n: int) -> None:
+        self.done = np.zeros(n, dtype=np.bool_)
+        self.choice = np.full(n, -1, dtype=np.int64)
+
+    def valid_moves(self) -> np.ndarray:
+        valid = np.zeros((self.done.shape[0], len(PROBE_VECTORS) + 1), dtype=np.bool_)
+        valid[~self.done, :-1] = True
+        valid[self.done, -1] = True
+        return valid
+
+    def advance(self, tokens: np.ndarray) -> None:
+        first = ~self.done & (tokens < len(PROBE_VECTORS))
+        self.choice[first] = tokens[first]
+        self.done[:] = True
+
+    def features(self) -> np.ndarray:
+        return np.zeros((self.done.shape[0], 0), dtype=np.float32)
+
+
+class ProbeFamily:
+    """The two-objective probe as a task family (structured and text views)."""
+
+    name = "probe"
+    reward_names = ("objective_a", "objective_b")
+    answer_vocab = tuple(f"option_{i}" for i in range(len(PROBE_VECTORS))) + ("STOP",)
+    stop_code = len(PROBE_VECTORS)
+    observation_vocab = 2
+
+    def generate(self, seed: int) -> ProbeInstance:
+        """The probe (identical for every seed)."""
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        return ProbeInstance(int(seed))
+
+    def instances(self, first_seed: int, n: int) -> list[ProbeInstance]:
+        """``n`` instances (all the same problem)."""
+        return [self.generate(first_seed + i) for i in range(n)]
+
+    def observation(self, instance: ProbeInstance) -> np.ndarray:
+        """A constant observation (the problem never changes)."""
+        return np.ones(1, dtype=np.int16)
+
+    def max_answer_len(self, instances: Sequence[ProbeInstance]) -> int:
+        """One choice, then STOP."""
+        return 2
+
+    def new_cursor(self, instances: Sequence[ProbeInstance], inst_idx: np.ndarray) -> _ProbeCursor:
+        """Token-by-token state of N answers."""
+        return _ProbeCursor(len(inst_idx))
+
+    def score_answers(self, instances: Sequence[ProbeInstance], answers: np.ndarray, inst_idx: np.ndarray
+                      ) -> np.ndarray:
+        """float32 [N, 2]: the chosen option's vector (zeros for an answer that chose nothing)."""
+        first = np.asarray(answers)[:, 0].astype(np.int64)  # [N]
+        out = np.zeros((first.shape[0], 2), dtype=np.float32)
+        ok = (first >= 0) & (first < len(PROBE_VECTORS))
+        out[ok] = PROBE_VECTORS[first[ok]]
+        return out
+
+    def prompt(self, instance: ProbeInstance, m: int = 1) -> str:
+        """Text view: the options and their reward vectors."""
+        lines = [f"{i}: {tuple(float(x) for x in v)}" for i, v in enumerate(PROBE_VECTORS)]
+        return "Choose one option; its reward vector is shown.\n" + "\n".join(lines) + "\nAnswer as <answer>k</answer>."
+
+    def score_completions(self, instance: ProbeInstance, completions: Sequence[object]) -> tuple[np.ndarray, list]:
+        """float32 [N, 2] and the parsed choices (-1 when unreadable); never raises."""
+        choices = []
+        for text in completions:
+            match = re.search(r"<answer>\s*(\d+)\s*</answer>", text) if isinstance(text, str) else None
+            choices.append(int(match.group(1)) if match and int(match.group(1)) < len(PROBE_VECTORS) else -1)
+        answers = np.array(choices, dtype=np.int64)[:, None]
+        return self.score_answers([instance], answers, np.zeros(len(choices), np.int64)), choices
+
+    def task_row(self, instance: ProbeInstance) -> dict[str, object]:
+        """JSON-able columns of a task."""
+        return {"family": self.name, "seed": instance.seed}
+
+    def instance_from_row(self, row: Mapping[str, object]) -> ProbeInstance:
+        """The task a row describes."""
+        if row.get("family") != self.name:
+            raise ValueError(f"not a probe task row: {dict(row)!r}")
+        return self.generate(int(row["seed"]))  # type: ignore[arg-type]
