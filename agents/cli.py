@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "agents.commands.demo",
     "agents.commands.advantages",
     "agents.commands.train",
+    "agents.commands.compare",
 )
 
 

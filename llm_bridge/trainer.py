@@ -100,6 +100,22 @@ class TrainConfig:
         return out
 
 
+def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
+    """Rebuild a ``TrainConfig`` from ``TrainConfig.to_dict()`` (e.g. in a worker process or from config.json).
+
+    Raises:
+        ValueError: unknown keys (listed with the valid ones) or invalid values.
+    """
+    valid = [f.name for f in dataclasses.fields(TrainConfig)]
+    unknown = sorted(set(data) - set(valid))
+    if unknown:
+        raise ValueError(f"unknown TrainConfig key(s) {unknown}; valid: {valid}")
+    values = dict(data)
+    if "pipeline" in values and not isinstance(values["pipeline"], PipelineConfig):
+        values["pipeline"] = PipelineConfig.from_dict(values["pipeline"])
+    return TrainConfig(**values)
+
+
 def evaluate(policy: Policy, family: Any, instances: list, config: TrainConfig, weights: np.ndarray,
              hv_ref: np.ndarray) -> dict[str, float]:
     """Pool metrics on held-out instances, averaged over instances (``eval/*``)."""

@@ -61,6 +61,7 @@ class ProbeFamily:
     answer_vocab = tuple(f"option_{i}" for i in range(len(PROBE_VECTORS))) + ("STOP",)
     stop_code = len(PROBE_VECTORS)
     observation_vocab = 2
+    success_objectives = (0, 1)  # binary schemes: success = both objectives at 1 (never: a pure conflict)
 
     def generate(self, seed: int) -> ProbeInstance:
         """The probe (identical for every seed)."""

@@ -29,6 +29,8 @@ class MazeFamily:
     answer_vocab: tuple[str, ...] = (*MOVE_NAMES, "STOP")
     """Tokens of the structured answer: move codes 0..3 and STOP = 4 (also the padding)."""
     stop_code = STOP
+    success_objectives: tuple[int, ...] = (0,)
+    """Objectives that define a binary success (psr, nsr, w_reinforce): reaching E."""
 
     def __init__(self, config: MazeConfig | None = None, **overrides: object) -> None:
         if config is not None and overrides:

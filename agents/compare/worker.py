@@ -1,0 +1,66 @@
+"""One run of the grid, in a worker process: train, evaluate, write ``result.json`` atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _atomic_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=float))
+    os.replace(tmp, path)
+
+
+def run_one(run_id: str, config_dict: dict[str, Any], run_dir: str, progress_queue: Any = None) -> dict[str, Any]:
+    """Train the run ``run_id`` (``TrainConfig.to_dict()`` form) in ``run_dir``, resuming its checkpoint if any.
+
+    The record holds the final evaluation, the wall time and, for families with an exact front, the pool of reward
+    vectors the trained policy produces on one held-out instance (for the report's front plot).
+    """
+    import numba
+    import torch
+
+    torch.set_num_threads(1)
+    numba.set_num_threads(1)
+    from agents.small import SmallPolicy
+    from llm_bridge.rollout import score
+    from llm_bridge.trainer import config_from_dict, train
+    from vecreward_envs.families import make_family
+
+    path = Path(run_dir)
+    done = path / "result.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    config = config_from_dict(config_dict)
+    family = make_family(config.task, **dict(config.task_params))
+    policy = SmallPolicy(family, family.generate(config.train_first_seed), seed=config.seed)
+    started = time.perf_counter()
+
+    def report(step: int, row: dict) -> None:
+        if progress_queue is not None:
+            progress_queue.put((run_id, step + 1, config.steps))
+
+    resume = (path / "checkpoints" / "latest.pt").exists()
+    if path.exists() and not resume:  # a run killed before its first checkpoint: start it again cleanly
+        for name in ("metrics.jsonl", "config.json"):
+            (path / name).unlink(missing_ok=True)
+    result = train(config, policy, family, path, resume=resume, progress=False, on_step=report)
+    record: dict[str, Any] = {
+        "task": config.task, "aggregator": config.pipeline.aggregator, "seed": config.seed, "run_id": run_id,
+        "steps": config.steps, "chain_length": config.chain_length, "wall_seconds": time.perf_counter() - started,
+        "final": result.last_eval, "reward_names": list(family.reward_names),
+    }
+    if hasattr(family, "pareto_front"):
+        instance = family.generate(config.eval_first_seed)
+        samples = policy.sample(family, [instance], 64, config.chain_length)
+        pool = score(family, [instance], samples, view=policy.view, chain_length=config.chain_length).rewards
+        record["front_instance_seed"] = int(getattr(instance, "seed", config.eval_first_seed))
+        record["pool"] = np.asarray(pool).reshape(-1, len(family.reward_names)).round(6).tolist()
+    _atomic_json(done, record)
+    return record

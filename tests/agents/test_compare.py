@@ -1,0 +1,56 @@
+import json
+
+import pytest
+
+from agents.cli import main
+from agents.compare.grid import build_grid, resolve_aggregators
+from vecreward_envs.families import make_family
+
+
+def test_compare_runs_resumes_and_reports(tmp_path, capsys) -> None:  # noqa: ANN001
+    out = tmp_path / "cmp"
+    argv = ["compare", "--tasks", "probe", "--aggregators", "grpo,vpo", "--seeds", "2", "--out", str(out),
+            "--jobs", "2"]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "final evaluation" in text and "grpo" in text and "vpo" in text
+    results = sorted((out / "runs").glob("*/*/seed*/result.json"))
+    assert len(results) == 4
+    for name in ("results.csv", "results.parquet", "report.md", "learning_probe.png", "bestk_probe.png",
+                 "objectives_probe.png"):
+        assert (out / name).exists(), name
+    header = (out / "results.csv").read_text().splitlines()[0].split(",")
+    assert {"task", "aggregator", "seed", "step", "eval/best@1", "eval/hypervolume"} <= set(header)
+    # a second invocation without --resume refuses to overwrite; with --resume nothing is redone
+    assert main(argv) == 2
+    before = {p: p.stat().st_mtime_ns for p in results}
+    assert main([*argv, "--resume"]) == 0
+    assert {p: p.stat().st_mtime_ns for p in results} == before
+    # a lost result (a run killed after its last checkpoint) is finished from the checkpoint, not from scratch
+    victim = results[0]
+    record = json.loads(victim.read_text())
+    victim.unlink()
+    assert main([*argv, "--resume"]) == 0
+    again = json.loads(victim.read_text())
+    assert again["final"] == record["final"]
+
+
+def test_grid_validation() -> None:
+    families = {"maze": make_family("maze")}
+    assert len(resolve_aggregators("all")) == 16
+    with pytest.raises(ValueError, match="valid"):
+        resolve_aggregators("grpo,nope")
+    specs = build_grid(["maze"], ["vpo", "psr", "rvpo"], 2, "quick", families)
+    assert len(specs) == 6
+    by_name = {s.aggregator: s.config for s in specs}
+    assert by_name["vpo"].chain_length == 3 and by_name["psr"].chain_length == 1
+    assert dict(by_name["psr"].pipeline.aggregator_params) == {"success_objectives": [0]}
+    assert dict(by_name["rvpo"].pipeline.aggregator_params)["total_steps"] == by_name["rvpo"].steps
+    with pytest.raises(ValueError, match="budget"):
+        build_grid(["maze"], ["grpo"], 1, "huge", families)
+
+
+def test_compare_bad_options(tmp_path, capsys) -> None:  # noqa: ANN001
+    for argv in (["--tasks", "chess"], ["--aggregators", "nope"], ["--seeds", "0"], ["--jobs", "0"]):
+        assert main(["compare", "--out", str(tmp_path / "x"), *argv]) == 2
+        assert "error" in capsys.readouterr().out
