@@ -17,9 +17,9 @@ _PPO_FIELDS: list[str] = []
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Every option of the run, the policy and the update, with help from the config docstrings."""
-    from agents.small.policy import SmallPolicyConfig
+    from agents.small.config import SmallPolicyConfig
+    from llm_bridge.ppo_config import PPOConfig
     from llm_bridge.trainer import TrainConfig
-    from llm_bridge.update import PPOConfig
 
     run = parser.add_argument_group("run (TrainConfig)")
     _TRAIN_FIELDS[:] = add_dataclass_options(run, TrainConfig, skip=("task_params", "pipeline", "warm_start_steps"))
@@ -101,10 +101,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _configs(args: argparse.Namespace) -> tuple:
-    from agents.small.policy import SmallPolicyConfig
+    from agents.small.config import SmallPolicyConfig
     from llm_bridge.pipeline import PipelineConfig
+    from llm_bridge.ppo_config import PPOConfig
     from llm_bridge.trainer import TrainConfig
-    from llm_bridge.update import PPOConfig
 
     pipeline = PipelineConfig(
         aggregator=args.aggregator,
