@@ -11,14 +11,13 @@ from gymnasium import spaces
 from vecreward_envs.envs.maze_state import (
     MazeState,
     check_pool_args,
-    instance_pool,
+    choose_instance,
     observation_space,
     render_ansi,
     reward_space,
 )
 from vecreward_envs.maze.config import MazeConfig
 from vecreward_envs.maze.family import MazeFamily
-from vecreward_envs.maze.generator import generate_cached
 from vecreward_envs.maze.instance import MazeInstance
 from vecreward_envs.maze.kernels import neighbour_table, score_params, step_one
 
@@ -101,15 +100,7 @@ class ConflictMazeEnv(gym.Env):
               ) -> tuple[np.ndarray, dict[str, Any]]:
         """Start an episode on the maze of ``seed`` (or of a seed drawn from the env's generator)."""
         super().reset(seed=seed)
-        instance = (options or {}).get("instance")
-        if instance is not None:
-            if not isinstance(instance, MazeInstance) or instance.config != self.config:
-                raise ValueError("options['instance'] must be a MazeInstance of this env's config")
-        elif seed is not None:
-            instance = generate_cached(seed, self.config)
-        else:
-            _, pool = instance_pool(self.config, self.pool_first_seed, self.instance_pool)
-            instance = pool[int(self.np_random.integers(len(pool)))]
+        instance = choose_instance(self.config, seed, options, self.np_random, self.pool_first_seed, self.instance_pool)
         self.instance = instance
         state = self._state
         state.obs[0] = self.family.observation(instance)

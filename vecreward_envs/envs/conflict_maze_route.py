@@ -11,13 +11,12 @@ from gymnasium import spaces
 
 from vecreward_envs.envs.maze_state import (
     check_pool_args,
-    instance_pool,
+    choose_instance,
     observation_space,
     reward_space,
 )
 from vecreward_envs.maze.config import N_ROUTE_CODES, MazeConfig
 from vecreward_envs.maze.family import MazeFamily
-from vecreward_envs.maze.generator import generate_cached
 from vecreward_envs.maze.instance import MazeInstance
 from vecreward_envs.maze.text import MAX_COMPLETION_CHARS, format_route
 
@@ -121,15 +120,7 @@ class ConflictMazeRouteEnv(gym.Env):
               ) -> tuple[np.ndarray | str, dict[str, Any]]:
         """Show the maze of ``seed`` (or one drawn from the pool by the env's generator)."""
         super().reset(seed=seed)
-        instance = (options or {}).get("instance")
-        if instance is not None:
-            if not isinstance(instance, MazeInstance) or instance.config != self.config:
-                raise ValueError("options['instance'] must be a MazeInstance of this env's config")
-        elif seed is not None:
-            instance = generate_cached(seed, self.config)
-        else:
-            _, pool = instance_pool(self.config, self.pool_first_seed, self.instance_pool)
-            instance = pool[int(self.np_random.integers(len(pool)))]
+        instance = choose_instance(self.config, seed, options, self.np_random, self.pool_first_seed, self.instance_pool)
         self.instance = instance
         return self._observe(), {"instance_seed": instance.seed, "budget": instance.budget}
 

@@ -9,6 +9,7 @@ from gymnasium import spaces
 
 from vecreward_envs.maze.config import CELL_SYMBOLS, ITEM0, ITEM_SYMBOLS, MazeConfig
 from vecreward_envs.maze.family import MazeFamily
+from vecreward_envs.maze.generator import generate_cached
 from vecreward_envs.maze.instance import InstanceBatch, MazeInstance
 from vecreward_envs.maze.kernels import neighbour_table, score_params
 
@@ -18,6 +19,24 @@ def instance_pool(config: MazeConfig, first_seed: int, size: int) -> tuple[Insta
     """``size`` distinct mazes from ``first_seed``, stacked for the kernels (generated once per process)."""
     instances = tuple(MazeFamily(config).instances(first_seed, size))
     return InstanceBatch.stack(instances), instances
+
+
+def choose_instance(config: MazeConfig, seed: int | None, options: dict | None, np_random: np.random.Generator,
+                    pool_first_seed: int, pool_size: int) -> MazeInstance:
+    """The maze a single env's ``reset`` plays.
+
+    ``options["instance"]``, else the maze of ``seed``, else one drawn by the env's generator from the pool
+    (generated once per process).
+    """
+    instance = (options or {}).get("instance")
+    if instance is not None:
+        if not isinstance(instance, MazeInstance) or instance.config != config:
+            raise ValueError("options['instance'] must be a MazeInstance of this env's config")
+        return instance
+    if seed is not None:
+        return generate_cached(seed, config)
+    _, pool = instance_pool(config, pool_first_seed, pool_size)
+    return pool[int(np_random.integers(len(pool)))]
 
 
 def check_pool_args(instance_pool: object, pool_first_seed: object) -> None:

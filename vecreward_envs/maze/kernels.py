@@ -173,18 +173,25 @@ def _load(pool_cells, pool_starts, pool_budgets, pool_totals, p, obs, counts, to
     totals[:] = pool_totals[p]
 
 
+@njit(cache=True, inline="always")
+def _start_episode(n, pool_cells, pool_starts, pool_budgets, pool_totals, rng_state, obs, counts, totals,  # noqa: ANN001, ANN202
+                   inst_id, needs_reset):
+    """Env ``n`` draws a pool instance with its own generator and starts an episode on it."""
+    rng_state[n], draw = _xorshift(rng_state[n])
+    p = np.int64(draw % np.uint64(pool_cells.shape[0]))
+    inst_id[n] = p
+    _load(pool_cells, pool_starts, pool_budgets, pool_totals, p, obs[n], counts[n], totals[n])
+    needs_reset[n] = False
+
+
 @njit(cache=True)
 def reset_kernel(pool_cells, pool_starts, pool_budgets, pool_totals, rng_state, mask, obs, counts, totals,  # noqa: ANN001, ANN201
                  inst_id, needs_reset):
     """Start a new episode (a random pool instance) in every env where ``mask`` is set."""
-    n_pool = pool_cells.shape[0]
     for n in range(obs.shape[0]):
         if mask[n]:
-            rng_state[n], draw = _xorshift(rng_state[n])
-            p = np.int64(draw % np.uint64(n_pool))
-            inst_id[n] = p
-            _load(pool_cells, pool_starts, pool_budgets, pool_totals, p, obs[n], counts[n], totals[n])
-            needs_reset[n] = False
+            _start_episode(n, pool_cells, pool_starts, pool_budgets, pool_totals, rng_state, obs, counts, totals,
+                           inst_id, needs_reset)
 
 
 @njit(cache=True, inline="always")  # inlined into step_kernel's loop; still callable from Python (single env)
@@ -244,17 +251,13 @@ def step_kernel(actions, obs, counts, totals, needs_reset, nbr, params,  # noqa:
         -1, or the index of the first action outside 0..3 (then nothing was changed).
     """
     n_envs = obs.shape[0]
-    n_pool = pool_cells.shape[0]
     for n in range(n_envs):  # validate everything before changing anything
         if actions[n] < 0 or actions[n] > 3:
             return n
     for n in prange(n_envs):
         if needs_reset[n]:
-            rng_state[n], draw = _xorshift(rng_state[n])
-            p = np.int64(draw % np.uint64(n_pool))
-            inst_id[n] = p
-            _load(pool_cells, pool_starts, pool_budgets, pool_totals, p, obs[n], counts[n], totals[n])
-            needs_reset[n] = False
+            _start_episode(n, pool_cells, pool_starts, pool_budgets, pool_totals, rng_state, obs, counts, totals,
+                           inst_id, needs_reset)
             out_rewards[n, :] = 0.0
             out_terminated[n] = False
             continue
