@@ -75,7 +75,7 @@ def score(family: Any, instances: Sequence[Any], samples: Samples, *, view: str,
             if m == 1:
                 vectors, parsed = family.score_completions(inst, list(group))
                 per_group.append(np.asarray(vectors, np.float32)[:, None, :])  # [G, 1, K]
-                invalid_groups.append(np.array([[not getattr(p, "ok", True)] for p in parsed], dtype=np.bool_))
+                invalid_groups.append(np.array([[not p.ok] for p in parsed], dtype=np.bool_))
             else:
                 vectors, chains = family.score_chains(inst, list(group), m, dedup=dedup)  # [G, m, K]
                 per_group.append(np.asarray(vectors, np.float32))

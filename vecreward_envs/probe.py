@@ -23,6 +23,18 @@ FRONT = (0, 1, 2, 3)
 
 
 @dataclass(frozen=True)
+class ParsedChoice:
+    """What was read from a text answer."""
+
+    choice: int
+    """The option, or -1 when unreadable."""
+    ok: bool
+    """The answer followed the format."""
+    reason: str
+    """Why not, when not ok."""
+
+
+@dataclass(frozen=True)
 class ProbeInstance:
     """A probe task (all instances are the same problem; the seed only names it)."""
 
@@ -99,14 +111,18 @@ class ProbeFamily:
         lines = [f"{i}: {tuple(float(x) for x in v)}" for i, v in enumerate(PROBE_VECTORS)]
         return "Choose one option; its reward vector is shown.\n" + "\n".join(lines) + "\nAnswer as <answer>k</answer>."
 
-    def score_completions(self, instance: ProbeInstance, completions: Sequence[object]) -> tuple[np.ndarray, list]:
-        """float32 [N, 2] and the parsed choices (-1 when unreadable); never raises."""
-        choices = []
+    def score_completions(self, instance: ProbeInstance, completions: Sequence[object]
+                          ) -> tuple[np.ndarray, list[ParsedChoice]]:
+        """float32 [N, 2] and what was parsed from each completion; never raises (unreadable: zeros, a reason)."""
+        parsed = []
         for text in completions:
             match = re.search(r"<answer>\s*(\d+)\s*</answer>", text) if isinstance(text, str) else None
-            choices.append(int(match.group(1)) if match and int(match.group(1)) < len(PROBE_VECTORS) else -1)
-        answers = np.array(choices, dtype=np.int64)[:, None]
-        return self.score_answers([instance], answers, np.zeros(len(choices), np.int64)), choices
+            if match and int(match.group(1)) < len(PROBE_VECTORS):
+                parsed.append(ParsedChoice(int(match.group(1)), True, ""))
+            else:
+                parsed.append(ParsedChoice(-1, False, "no <answer>k</answer> with a valid option k"))
+        answers = np.array([p.choice for p in parsed], dtype=np.int64).reshape(-1, 1)
+        return self.score_answers([instance], answers, np.zeros(len(parsed), np.int64)), parsed
 
     def task_row(self, instance: ProbeInstance) -> dict[str, object]:
         """JSON-able columns of a task."""
