@@ -14,6 +14,7 @@ Targets (issue 2): batched >= 1000x MO-Gymnasium's single env; single env >= 1x;
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
 
@@ -97,10 +98,17 @@ def main() -> None:
         single_env_loop(mo.make("resource-gathering-v0"), 1000), seconds)
     results["vecreward ConflictMaze-v0 (single, gym.make)"] = rate(
         single_env_loop(gym.make("vecreward/ConflictMaze-v0"), 1000), seconds)
+    threads = numba.get_num_threads()
     for n in num_envs:
         for copy in (True, False):
             results[f"vecreward ConflictMaze-v0 (make_vec N={n}, copy={copy})"] = rate(
                 vector_env_loop(n, 20, copy), seconds)
+    # One thread too: a thread that shares its core with another process stalls the whole parallel step, so on a
+    # busy machine this row is the stable one.
+    numba.set_num_threads(1)
+    results[f"vecreward ConflictMaze-v0 (make_vec N={num_envs[0]}, copy=False, 1 thread)"] = rate(
+        vector_env_loop(num_envs[0], 20, False), seconds)
+    numba.set_num_threads(threads)
 
     family = MazeFamily()
     rng = np.random.default_rng(0)
@@ -113,7 +121,8 @@ def main() -> None:
 
     baseline = results["mo_gymnasium resource-gathering-v0 (single)"]
     mode = "QUICK: not a measurement" if args.quick else "full"
-    print(f"maze throughput ({numba.get_num_threads()} numba threads; {mode})")
+    print(f"maze throughput ({numba.get_num_threads()} numba threads unless marked; {mode}; load average "
+          f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores)")
     print(f"{'env':58s} {'steps/s':>12s} {'x MO-Gym':>10s}")
     for name, value in results.items():
         print(f"{name:58s} {value:12.3g} {value / baseline:10.2f}")
