@@ -8,15 +8,18 @@ from pathlib import Path
 from agents.config_cli import add_dataclass_options, parse_key_values, values
 
 NAME = "train"
-HELP = "Train a policy (small network; LLM with --agent llm once available) on a task under an aggregator."
+HELP = "Train a policy (small network, or a Hugging Face causal LM with --agent llm) on a task under an aggregator."
 
 _TRAIN_FIELDS: list[str] = []
 _POLICY_FIELDS: list[str] = []
 _PPO_FIELDS: list[str] = []
+_LLM_FIELDS: list[str] = []
+_LLM_PREFIX = "llm_"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Every option of the run, the policy and the update, with help from the config docstrings."""
+    from agents.llm.config import LLMPolicyConfig
     from agents.small.config import SmallPolicyConfig
     from llm_bridge.ppo_config import PPOConfig
     from llm_bridge.trainer import TrainConfig
@@ -45,8 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     agg.add_argument("--advantage-transform", action="append", metavar="NAME[:JSON]",
                      help="an advantage transform, e.g. negative_only or 'clip:{\"max_abs\":3}' (repeatable)")
     agent = parser.add_argument_group("agent")
-    agent.add_argument("--agent", choices=["small"], default="small", help="policy kind (default: small)")
+    agent.add_argument("--agent", choices=["small", "llm"], default="small",
+                       help="policy kind: small (GRU on the structured view) or llm (causal LM on the text view; "
+                       "needs --model) (default: small)")
     _POLICY_FIELDS[:] = add_dataclass_options(agent, SmallPolicyConfig, skip=("ppo",))
+    llm = parser.add_argument_group("LLM agent (LLMPolicyConfig; with --agent llm)")
+    llm.add_argument("--model", default=None, metavar="PATH",
+                     help="model directory or hub id that transformers can load (required with --agent llm)")
+    _LLM_FIELDS[:] = add_dataclass_options(llm, LLMPolicyConfig, prefix=_LLM_PREFIX, skip=("ppo", "model"))
     ppo = parser.add_argument_group("update (PPOConfig)")
     _PPO_FIELDS[:] = add_dataclass_options(ppo, PPOConfig)
 
@@ -75,19 +84,32 @@ def run(args: argparse.Namespace) -> int:
         import numba
         import torch
 
-        from agents.small.policy import SmallPolicy
         from vecreward_envs.families import make_family
 
         family = make_family(config.task, **dict(config.task_params))
+        if args.agent == "llm" and not hasattr(family, "prompt"):
+            raise ValueError(f"task {config.task!r} has no text view for --agent llm")
     except (TypeError, ValueError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
     # One thread each: numba's worker threads spin after a parallel kernel and would starve torch's (sweeps run
-    # one process per core instead).
-    torch.set_num_threads(1)
+    # one process per core instead). An LLM's matrix products keep torch's threads.
+    if args.agent == "small":
+        torch.set_num_threads(1)
     numba.set_num_threads(1)
     run_dir = args.run_dir or Path("runs") / f"{config.task}-{config.pipeline.aggregator}-seed{config.seed}"
-    policy = SmallPolicy(family, family.generate(config.train_first_seed), policy_config, seed=config.seed)
+    if args.agent == "llm":
+        from agents.llm.policy import HFPolicy
+
+        try:
+            policy = HFPolicy(policy_config, seed=config.seed)
+        except ValueError as exc:
+            console.print(f"[red]error:[/] {exc}")
+            return 2
+    else:
+        from agents.small.policy import SmallPolicy
+
+        policy = SmallPolicy(family, family.generate(config.train_first_seed), policy_config, seed=config.seed)
     from llm_bridge.trainer import train
 
     try:
@@ -121,6 +143,14 @@ def _configs(args: argparse.Namespace) -> tuple:
     config = TrainConfig(task_params=parse_key_values(args.task_param, "--task-param"), pipeline=pipeline,
                          warm_start_steps=warm, **values(args, _TRAIN_FIELDS))
     ppo = PPOConfig(**values(args, _PPO_FIELDS))
+    if getattr(args, "agent", "small") == "llm":
+        from agents.llm.config import LLMPolicyConfig
+
+        llm_config = LLMPolicyConfig(model=args.model or "", ppo=ppo, **values(args, _LLM_FIELDS, _LLM_PREFIX))
+        llm_config.check_model()
+        return config, llm_config
+    if getattr(args, "model", None):
+        raise ValueError("--model is for --agent llm")
     return config, SmallPolicyConfig(ppo=ppo, **values(args, _POLICY_FIELDS))
 
 

@@ -1,0 +1,460 @@
+"""HFPolicy: a Hugging Face causal LM behind the bridge's Policy protocol (text view).
+
+Sampling is a batched decoding loop with a KV cache over left-padded prompts, drawing tokens with the policy's own
+``torch.Generator`` (so a run resumes and reproduces exactly). After sampling, the log-probabilities of the generated
+tokens are recomputed in one teacher-forced forward pass with the same masks and position ids that the update uses,
+so the PPO ratio starts at exactly 1. The update is ``llm_bridge.update.ppo_update`` (the one PPO of the project).
+
+Layout of a rollout row (P prompt columns, T generated columns)::
+
+    [pad pad p0 p1 ... p_k | g0 g1 ... g_j <stop> pad pad]
+     attention 0 0 1 ...   | 1 ...              1    0   0
+     position ids: cumulative sum of the attention mask - 1 (pads clamped to 0)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from agents.llm.config import LLMPolicyConfig
+from llm_bridge.policy import Samples
+from llm_bridge.update import ppo_update
+
+
+@dataclass
+class _Rollout:
+    """Token ids and masks of N rollouts: what the update needs to recompute log-probabilities."""
+
+    input_ids: torch.Tensor  # [N, P + T] left-padded prompt, then generated tokens (right-padded)
+    attention_mask: torch.Tensor  # [N, P + T]
+    prompt_len: int  # P
+    mask: torch.Tensor  # [N, T] float, 1 for generated tokens the policy chose
+    old_logp: torch.Tensor  # [N, T] float32, 0 where mask is 0
+    ref_logp: torch.Tensor | None  # [N, T]
+
+
+def resolve_device(config: LLMPolicyConfig) -> tuple[torch.device, bool]:
+    """The device and whether bf16 autocast is on (auto: cuda + bf16 when cuda is available, else cpu + fp32).
+
+    Raises:
+        ValueError: cuda requested but not available.
+    """
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' but torch sees no CUDA device")
+    use_cuda = config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available())
+    device = torch.device("cuda" if use_cuda else "cpu")
+    bf16 = config.precision == "bf16" or (config.precision == "auto" and use_cuda)
+    return device, bf16
+
+
+def load_model_and_tokenizer(config: LLMPolicyConfig) -> tuple[Any, Any]:
+    """Load ``config.model`` (a causal LM and its tokenizer) with the ordinary ``from_pretrained`` code.
+
+    Raises:
+        ValueError: empty name, or nothing loadable there (the message says what was tried).
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    config.check_model()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(config.model)
+        net = AutoModelForCausalLM.from_pretrained(config.model, dtype=torch.float32)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot load model {config.model!r} with transformers: {exc}") from exc
+    return net, tokenizer
+
+
+def _positions(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Position ids that start at 0 on each row's first real token (left padding gets 0)."""
+    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+
+
+def _top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
+    """Logits [n, V] with the tokens outside the top-p nucleus set to -inf (the top token always stays)."""
+    if top_p >= 1.0:
+        return logits
+    sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+    probs = torch.softmax(sorted_logits, dim=-1)
+    drop = probs.cumsum(-1) - probs > top_p  # mass before this token already reaches top_p
+    sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
+    return torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
+
+
+class _AccumulatingOptimizer:
+    """Wraps an optimizer for ``ppo_update`` so that ``accumulation`` consecutive minibatches make one step.
+
+    ``ppo_update`` calls ``zero_grad`` -> backward -> ``step`` per minibatch; here ``zero_grad`` clears only at the
+    start of a window and ``step`` averages the summed gradients, clips them and steps only at its end (``flush``
+    finishes a partial window). ``ppo_update`` runs with clipping off; the clip happens here, on whole gradients.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, params: list[torch.nn.Parameter], accumulation: int,
+                 max_grad_norm: float) -> None:
+        self.optimizer = optimizer
+        self.params = params
+        self.accumulation = accumulation
+        self.max_grad_norm = max_grad_norm
+        self.pending = 0
+        self.grad_norms: list[float] = []
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        if self.pending == 0:
+            self.optimizer.zero_grad(set_to_none=set_to_none)
+
+    def step(self) -> None:
+        self.pending += 1
+        if self.pending == self.accumulation:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending == 0:
+            return
+        for p in self.params:
+            if p.grad is not None:
+                p.grad.div_(self.pending)
+        clip = self.max_grad_norm if self.max_grad_norm > 0 else float("inf")
+        self.grad_norms.append(float(torch.nn.utils.clip_grad_norm_(self.params, clip)))
+        self.optimizer.step()
+        self.pending = 0
+
+
+class HFPolicy:
+    """A causal LM answering a task family's text view; trained by PPO-clip on sequence-level advantages.
+
+    Args:
+        config: model path and settings (``config.model`` must be set).
+        seed: seeds LoRA initialization, the sampling generator and minibatch shuffling.
+        model: an already loaded model (skips loading ``config.model``; for tests and notebooks).
+        tokenizer: its tokenizer (required with ``model``).
+
+    Raises:
+        ValueError: a model that cannot be loaded, or a tokenizer without any pad or EOS token.
+    """
+
+    view = "text"
+
+    def __init__(self, config: LLMPolicyConfig, seed: int = 0, *, model: Any = None, tokenizer: Any = None) -> None:
+        self.config = config
+        self.device, self.bf16 = resolve_device(config)
+        if model is None:
+            model, tokenizer = load_model_and_tokenizer(config)
+        elif tokenizer is None:
+            raise ValueError("a model passed in needs its tokenizer")
+        self.tokenizer = tokenizer
+        if tokenizer.pad_token_id is None:
+            if tokenizer.eos_token_id is None:
+                raise ValueError("the tokenizer has neither a pad nor an EOS token")
+            tokenizer.pad_token = tokenizer.eos_token
+        tokenizer.padding_side = "left"
+        torch.manual_seed(seed)  # LoRA initialization (the only use of torch's global generator)
+        if config.lora:
+            from peft import LoraConfig, get_peft_model
+
+            targets: str | list[str] = (config.lora_targets if config.lora_targets == "all-linear"
+                                        else [t.strip() for t in config.lora_targets.split(",") if t.strip()])
+            model = get_peft_model(model, LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha,
+                                                     lora_dropout=config.lora_dropout, target_modules=targets,
+                                                     task_type="CAUSAL_LM"))
+        if config.gradient_checkpointing:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            if config.lora:
+                model.enable_input_require_grads()
+        self.model = model.to(self.device)
+        self.model.eval()  # no dropout: sampling, old, new and reference log-probs come from one distribution
+        self.reference = None
+        if config.ppo.kl_coef > 0 and not config.lora:  # with LoRA the reference is the model, adapters off
+            self.reference = copy.deepcopy(self.model).requires_grad_(False).eval()
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        self.shuffle_generator = torch.Generator().manual_seed(seed + 1)
+        self.eos_ids = self._eos_ids()
+        self._logits_to_keep = True
+
+    # ----- prompts --------------------------------------------------------------------------------------------
+    def _eos_ids(self) -> set[int]:
+        ids = set()
+        for source in (self.tokenizer.eos_token_id, getattr(self.model.config, "eos_token_id", None),
+                       getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)):
+            if isinstance(source, int):
+                ids.add(source)
+            elif isinstance(source, list | tuple):
+                ids.update(int(s) for s in source)
+        return ids
+
+    def render_prompt(self, text: str) -> str:
+        """The prompt as the model sees it (wrapped in the chat template when there is one and it is enabled)."""
+        if self.config.chat_template and getattr(self.tokenizer, "chat_template", None):
+            return self.tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
+                                                      add_generation_prompt=True)
+        return text
+
+    def _encode(self, texts: Sequence[str]) -> list[list[int]]:
+        return [list(self.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
+
+    def stop_strings(self, chain_length: int) -> tuple[str, ...]:
+        """Strings that end a completion for chains of ``chain_length`` answers."""
+        stops = list(self.config.extra_stop_strings())
+        if self.config.stop_at_answer_end:
+            stops.append("</answer>" if chain_length == 1 else f"</route_{chain_length}>")
+        return tuple(stops)
+
+    # ----- sampling -------------------------------------------------------------------------------------------
+    def _call(self, model: Any, keep: int, **inputs: Any) -> Any:
+        """``model(**inputs)`` computing logits for the last ``keep`` positions only, where the model supports it.
+
+        Logits are [n, L, V] with V up to 150k: the LM head over a long prompt would dominate time and memory.
+        """
+        if self._logits_to_keep:
+            try:
+                return model(**inputs, logits_to_keep=keep)
+            except TypeError:
+                self._logits_to_keep = False  # an architecture without the argument: full logits
+        return model(**inputs)
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.bf16:
+            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    @torch.no_grad()
+    def generate(self, prompts: Sequence[str], *, greedy: bool = False, stops: Sequence[str] = ()
+                 ) -> tuple[list[str], _Rollout]:
+        """Complete rendered ``prompts`` (one row each); returns the completion texts and the token rollout."""
+        rows = self._encode(prompts)
+        chunks = []
+        size = self.config.generation_batch_size
+        for start in range(0, len(rows), size):
+            chunks.append(self._generate_chunk(rows[start:start + size], greedy, tuple(stops)))
+        texts = [t for chunk in chunks for t in chunk[0]]
+        rollout = self._concat([chunk[1] for chunk in chunks])
+        rollout.old_logp = self._score(self.model, rollout)
+        return texts, rollout
+
+    def _generate_chunk(self, rows: list[list[int]], greedy: bool, stops: tuple[str, ...]
+                        ) -> tuple[list[str], _Rollout]:
+        n = len(rows)
+        pad = int(self.tokenizer.pad_token_id)
+        width = max(len(r) for r in rows)
+        ids = torch.full((n, width), pad, dtype=torch.long)
+        attn = torch.zeros((n, width), dtype=torch.long)
+        for i, r in enumerate(rows):
+            ids[i, width - len(r):] = torch.tensor(r, dtype=torch.long)
+            attn[i, width - len(r):] = 1
+        ids, attn = ids.to(self.device), attn.to(self.device)
+        done = torch.zeros(n, dtype=torch.bool, device=self.device)
+        generated: list[torch.Tensor] = []
+        live_cols: list[torch.Tensor] = []
+        tail = 4 * max((len(s) for s in stops), default=0) + 4  # tokens that can hold a stop string (>= 1 byte each)
+        past = None
+        step_ids, pos = ids, _positions(attn)
+        full_attn = attn
+        eos = torch.tensor(sorted(self.eos_ids), dtype=torch.long, device=self.device)
+        for _ in range(self.config.max_new_tokens):
+            with self._autocast():
+                out = self._call(self.model, 1, input_ids=step_ids, attention_mask=full_attn, position_ids=pos,
+                                 past_key_values=past, use_cache=True)
+            past = out.past_key_values
+            logits = out.logits[:, -1].float() / self.config.temperature  # [n, V]
+            if greedy:
+                tok = logits.argmax(-1)
+            else:
+                probs = torch.softmax(_top_p_filter(logits, self.config.top_p), dim=-1)
+                tok = torch.multinomial(probs, 1, generator=self.generator)[:, 0]
+            live = ~done
+            tok = torch.where(live, tok, torch.full_like(tok, pad))
+            generated.append(tok)
+            live_cols.append(live)
+            if eos.numel():
+                done = done | (live & torch.isin(tok, eos))
+            if stops:
+                window = torch.stack(generated[-tail:], 1).cpu()
+                for i in torch.nonzero(live & ~done).flatten().tolist():
+                    recent = self.tokenizer.decode(window[i], skip_special_tokens=False)
+                    if any(s in recent for s in stops):
+                        done[i] = True
+            if bool(done.all()):
+                break
+            full_attn = torch.cat([full_attn, live.long()[:, None]], 1)
+            pos = pos[:, -1:] + 1
+            step_ids = tok[:, None]
+        gen = torch.stack(generated, 1).cpu()  # [n, T]
+        mask = torch.stack(live_cols, 1).float().cpu()  # [n, T]
+        texts = []
+        for i in range(n):
+            text = self.tokenizer.decode(gen[i][mask[i] > 0], skip_special_tokens=True)
+            cut = [text.index(s) + len(s) for s in stops if s in text]
+            texts.append(text[:min(cut)] if cut else text)
+        input_ids = torch.cat([ids.cpu(), gen], 1)
+        attention = torch.cat([attn.cpu(), mask.long()], 1)
+        return texts, _Rollout(input_ids=input_ids, attention_mask=attention, prompt_len=width, mask=mask,
+                               old_logp=torch.zeros_like(mask), ref_logp=None)
+
+    def _concat(self, parts: list[_Rollout]) -> _Rollout:
+        """Stack chunks with different prompt widths P and lengths T (extra left and right padding)."""
+        if len(parts) == 1:
+            return parts[0]
+        p = max(r.prompt_len for r in parts)
+        t = max(r.mask.shape[1] for r in parts)
+        ids, attn, mask = [], [], []
+        for r in parts:
+            left, right = p - r.prompt_len, t - r.mask.shape[1]
+            ids.append(torch.nn.functional.pad(r.input_ids, (left, right), value=int(self.tokenizer.pad_token_id)))
+            attn.append(torch.nn.functional.pad(r.attention_mask, (left, right), value=0))
+            mask.append(torch.nn.functional.pad(r.mask, (0, right), value=0.0))
+        mask_all = torch.cat(mask)
+        return _Rollout(input_ids=torch.cat(ids), attention_mask=torch.cat(attn), prompt_len=p, mask=mask_all,
+                        old_logp=torch.zeros_like(mask_all), ref_logp=None)
+
+    def sample(self, family: Any, instances: Sequence[Any], group_size: int, chain_length: int = 1, *,
+               greedy: bool = False) -> Samples:
+        """G completions per instance; a chain of m answers is one completion of the family's m-route prompt."""
+        b, g, m = len(instances), group_size, chain_length
+        prompts = [self.render_prompt(family.prompt(inst, m) if m > 1 else family.prompt(inst)) for inst in instances]
+        texts, rollout = self.generate([p for p in prompts for _ in range(g)], greedy=greedy,
+                                       stops=self.stop_strings(m))
+        if self.config.ppo.kl_coef > 0:
+            rollout.ref_logp = self._reference_logp(rollout)
+        answers = [texts[i * g:(i + 1) * g] for i in range(b)]  # [B][G]
+        logprob = rollout.old_logp.sum(1).reshape(b, g).numpy().astype(np.float32)
+        n_tokens = rollout.mask.sum(1).reshape(b, g).numpy().astype(np.int64)
+        return Samples(answers=answers, logprob=logprob, n_tokens=n_tokens, policy_data=rollout)
+
+    # ----- log-probabilities ----------------------------------------------------------------------------------
+    def _forward_logp(self, model: Any, rollout: _Rollout, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-probs and entropies [n, T] of the generated tokens of ``rows`` (0 on padding), teacher-forced."""
+        ids = rollout.input_ids[rows].to(self.device)
+        attn = rollout.attention_mask[rows].to(self.device)
+        p = rollout.prompt_len
+        t = rollout.mask.shape[1]
+        with self._autocast():
+            logits = self._call(model, t + 1, input_ids=ids, attention_mask=attn, position_ids=_positions(attn),
+                                use_cache=False).logits
+        logits = logits[:, -(t + 1):-1].float() / self.config.temperature  # column j predicts generated token j
+        logp_all = torch.log_softmax(logits, dim=-1)  # [n, T, V]
+        logp = logp_all.gather(-1, ids[:, p:p + t, None])[..., 0]
+        entropy = -(logp_all.exp() * logp_all).sum(-1)
+        mask = rollout.mask[rows].to(self.device)
+        return logp * mask, entropy * mask
+
+    @torch.no_grad()
+    def _score(self, model: Any, rollout: _Rollout) -> torch.Tensor:
+        """No-grad log-probs [N, T] of every rollout, in ``forward_batch_size`` chunks."""
+        n = rollout.mask.shape[0]
+        parts = [self._forward_logp(model, rollout, rows)[0].cpu()
+                 for rows in torch.arange(n).split(self.config.forward_batch_size)]
+        return torch.cat(parts).float()
+
+    def _reference_logp(self, rollout: _Rollout) -> torch.Tensor:
+        if self.reference is not None:
+            return self._score(self.reference, rollout)
+        with self.model.disable_adapter():  # LoRA: the frozen base model is the reference
+            return self._score(self.model, rollout)
+
+    def token_logprobs(self, rollout: _Rollout) -> Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+        """The ``ppo_update`` callback: rows -> (log-probs, entropies) [n, T] on the policy's device, with gradients."""
+        return lambda rows: self._forward_logp(self.model, rollout, rows)
+
+    # ----- update ---------------------------------------------------------------------------------------------
+    def update(self, samples: Samples, advantages: np.ndarray) -> dict[str, float]:
+        """PPO-clip on the rollouts' advantages [B, G] through ``llm_bridge.update.ppo_update``."""
+        rollout: _Rollout = samples.policy_data
+        dev = self.device
+        adv = torch.as_tensor(np.asarray(advantages, dtype=np.float32).reshape(-1)).to(dev)
+        old, mask = rollout.old_logp.to(dev), rollout.mask.to(dev)
+        ref = None if rollout.ref_logp is None else rollout.ref_logp.to(dev)
+        ppo = self.config.ppo
+        k = self.config.grad_accumulation
+        if k == 1:
+            return ppo_update(self.params, self.optimizer, self.token_logprobs(rollout), old, mask, adv, ppo,
+                              ref_logp=ref, generator=self.shuffle_generator)
+        from dataclasses import replace
+
+        accumulating = _AccumulatingOptimizer(self.optimizer, self.params, k, ppo.max_grad_norm)
+        stats = ppo_update(self.params, accumulating, self.token_logprobs(rollout),  # type: ignore[arg-type]
+                           old, mask, adv, replace(ppo, minibatches=ppo.minibatches * k, max_grad_norm=0.0),
+                           ref_logp=ref, generator=self.shuffle_generator)
+        accumulating.flush()
+        stats["train/grad_norm"] = float(np.mean(accumulating.grad_norms)) if accumulating.grad_norms else 0.0
+        return stats
+
+    def imitate(self, family: Any, instances: Sequence[Any], answers: Any) -> dict[str, float]:
+        """One supervised step: cross-entropy on the completion tokens of demonstrations (prompt tokens ignored).
+
+        Args:
+            family: the task family (``prompt`` and ``format_answer``).
+            instances: N instances.
+            answers: N demonstrations: structured routes [N, L] (turned into text with ``family.format_answer``)
+                or completion strings.
+        """
+        demos = list(answers)
+        if len(demos) != len(instances):
+            raise ValueError(f"need one demonstration per instance ({len(instances)}), got {len(demos)}")
+        texts = [d if isinstance(d, str) else family.format_answer(d) for d in demos]
+        prompts = [self.render_prompt(family.prompt(inst)) for inst in instances]
+        rollout = self.teacher_rollout(prompts, texts)
+        n = len(texts)
+        tokens = rollout.mask.sum().clamp(min=1.0)
+        self.optimizer.zero_grad(set_to_none=True)
+        total = 0.0
+        for rows in torch.arange(n).tensor_split(min(n, self.config.grad_accumulation)):
+            logp, _ = self._forward_logp(self.model, rollout, rows)
+            loss = -logp.sum() / tokens.to(logp.device)  # summed over micro-batches: the token mean of the batch
+            loss.backward()
+            total += float(loss.detach())
+        if self.config.ppo.max_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self.params, self.config.ppo.max_grad_norm)
+        self.optimizer.step()
+        return {"imitation/loss": total}
+
+    def teacher_rollout(self, prompts: Sequence[str], completions: Sequence[str]) -> _Rollout:
+        """Rendered prompts plus given completions as a rollout (for imitation and scoring fixed texts)."""
+        p_rows = self._encode(prompts)
+        c_rows = self._encode(completions)
+        pad = int(self.tokenizer.pad_token_id)
+        p = max(len(r) for r in p_rows)
+        t = max(1, max(len(r) for r in c_rows))
+        n = len(p_rows)
+        ids = torch.full((n, p + t), pad, dtype=torch.long)
+        attn = torch.zeros((n, p + t), dtype=torch.long)
+        mask = torch.zeros((n, t))
+        for i, (pr, cr) in enumerate(zip(p_rows, c_rows, strict=True)):
+            ids[i, p - len(pr):p] = torch.tensor(pr, dtype=torch.long)
+            ids[i, p:p + len(cr)] = torch.tensor(cr, dtype=torch.long)
+            attn[i, p - len(pr):p + len(cr)] = 1
+            mask[i, :len(cr)] = 1.0
+        return _Rollout(input_ids=ids, attention_mask=attn, prompt_len=p, mask=mask, old_logp=torch.zeros_like(mask),
+                        ref_logp=None)
+
+    # ----- checkpoints ----------------------------------------------------------------------------------------
+    def _trainable_state(self) -> dict[str, torch.Tensor]:
+        names = {name for name, p in self.model.named_parameters() if p.requires_grad}
+        return {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items() if k in names}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Trainable weights (all, or the LoRA adapters), optimizer and both generators' states."""
+        return {"model": self._trainable_state(), "optimizer": self.optimizer.state_dict(),
+                "generator": self.generator.get_state(), "shuffle_generator": self.shuffle_generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore ``state_dict()`` (the frozen reference is rebuilt from the loaded model path, so it is not saved).
+
+        Raises:
+            ValueError: the checkpoint's weights do not match this model's trainable parameters.
+        """
+        expected = set(self._trainable_state())
+        if set(state["model"]) != expected:
+            missing, extra = sorted(expected - set(state["model"])), sorted(set(state["model"]) - expected)
+            raise ValueError(f"checkpoint does not match the model: missing {missing[:5]}, unexpected {extra[:5]}")
+        self.model.load_state_dict(state["model"], strict=False)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["generator"])
+        self.shuffle_generator.set_state(state["shuffle_generator"])
+

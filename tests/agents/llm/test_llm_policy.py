@@ -1,0 +1,200 @@
+"""HFPolicy on a tiny GPT-2 with an offline byte tokenizer (CPU, no network)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from agents.llm.config import LLMPolicyConfig  # noqa: E402
+from agents.llm.offline import TINY_CHAT_TEMPLATE, build_tiny_model  # noqa: E402
+from agents.llm.policy import HFPolicy  # noqa: E402
+from llm_bridge.policy import Policy  # noqa: E402
+from llm_bridge.rollout import score  # noqa: E402
+from vecreward_envs.families import make_family  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="module")
+def family():  # noqa: ANN201
+    return make_family("maze", size=7)
+
+
+def _policy(tiny_dir: Path, seed: int = 0, **kwargs: object) -> HFPolicy:
+    torch.set_num_threads(1)
+    return HFPolicy(LLMPolicyConfig(model=str(tiny_dir), max_new_tokens=kwargs.pop("max_new_tokens", 12),
+                                    **kwargs), seed=seed)
+
+
+def _direct_logp(policy: HFPolicy, prompt: str, completion_ids: list[int]) -> torch.Tensor:
+    """Log-probs of ``completion_ids`` after ``prompt`` from one unpadded forward pass."""
+    prompt_ids = policy.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    ids = torch.tensor([prompt_ids + completion_ids])
+    with torch.no_grad():
+        logits = policy.model(ids).logits[0].float() / policy.config.temperature
+    logp = torch.log_softmax(logits, -1)[len(prompt_ids) - 1:-1]
+    return logp.gather(-1, torch.tensor(completion_ids)[:, None])[:, 0]
+
+
+def test_tiny_model_round_trip_with_normal_loading(tiny_dir: Path) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_dir)
+    text = "Grid: S..#E <answer>UP RIGHT</answer> \N{EM DASH}"
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert tokenizer.decode(ids) == text
+    assert len(ids) == len(text.encode("utf-8"))  # one token per byte
+    assert model.config.vocab_size == len(tokenizer) == 257
+
+
+@pytest.mark.parametrize("chunk", [64, 2])  # 2: rows decoded in two chunks of different widths, then stacked
+def test_sample_shapes_left_padding_and_logprobs_match_direct_forward(tiny_dir: Path, chunk: int) -> None:
+    policy = _policy(tiny_dir, temperature=0.7, generation_batch_size=chunk)
+    assert isinstance(policy, Policy) and policy.view == "text"
+    prompts = ["a", "a much longer prompt than the first one", "mid-size prompt"]
+    texts, rollout = policy.generate(prompts)
+    n, p = len(prompts), rollout.prompt_len
+    assert p == len(prompts[1]) and rollout.input_ids.shape[0] == n
+    assert rollout.attention_mask[0, : p - 1].sum() == 0 and rollout.attention_mask[0, p - 1] == 1  # left padded
+    assert rollout.mask.shape == rollout.old_logp.shape == (n, rollout.input_ids.shape[1] - p)
+    for i, prompt in enumerate(prompts):
+        t = int(rollout.mask[i].sum())
+        gen = rollout.input_ids[i, p:p + t].tolist()
+        direct = _direct_logp(policy, prompt, gen)
+        torch.testing.assert_close(rollout.old_logp[i, :t], direct, atol=1e-5, rtol=0)
+        assert policy.tokenizer.decode(gen, skip_special_tokens=True) == texts[i]
+
+
+def test_maze_samples_protocol_shapes(tiny_dir: Path, family) -> None:  # noqa: ANN001
+    policy = _policy(tiny_dir)
+    instances = family.instances(0, 2)
+    samples = policy.sample(family, instances, 3)
+    assert len(samples.answers) == 2 and all(len(g) == 3 and all(isinstance(c, str) for c in g)
+                                             for g in samples.answers)
+    assert samples.logprob.shape == (2, 3) and samples.logprob.dtype == np.float32
+    assert samples.n_tokens.shape == (2, 3) and (samples.n_tokens <= 12).all() and (samples.n_tokens >= 1).all()
+    np.testing.assert_allclose(samples.logprob, samples.policy_data.old_logp.sum(1).reshape(2, 3).numpy(),
+                               rtol=1e-6)
+    scored = score(family, instances, samples, view="text")
+    assert scored.rewards.shape == (2, 3, 1, len(family.reward_names))
+
+
+def test_stop_strings_cut_the_completion(tiny_dir: Path) -> None:
+    policy = _policy(tiny_dir, max_new_tokens=20)
+    (free,), _ = policy.generate(["stop test"], greedy=True)
+    stop = free[5:7]
+    assert len(free) >= 7 and stop
+    (cut,), rollout = policy.generate(["stop test"], greedy=True, stops=[stop])
+    assert cut == free[: free.index(stop) + len(stop)]
+    assert int(rollout.mask.sum()) < 20
+
+
+def test_chat_template_is_applied_when_present(tmp_path: Path) -> None:
+    path = build_tiny_model(tmp_path / "chat", chat_template=TINY_CHAT_TEMPLATE)
+    policy = _policy(path)
+    assert policy.render_prompt("hi") == "<|user|>\nhi\n<|assistant|>\n"
+    plain = HFPolicy(LLMPolicyConfig(model=str(path), chat_template=False))
+    assert plain.render_prompt("hi") == "hi"
+
+
+def test_update_changes_weights_and_imitation_lowers_loss(tiny_dir: Path, family) -> None:  # noqa: ANN001
+    policy = _policy(tiny_dir, lr=1e-3)
+    before = {k: v.clone() for k, v in policy.model.state_dict().items()}
+    instances = family.instances(0, 2)
+    samples = policy.sample(family, instances, 2)
+    stats = policy.update(samples, np.array([[1.0, -1.0], [0.5, -0.5]], dtype=np.float32))
+    assert stats["train/grad_norm"] > 0 and abs(stats["train/approx_kl"]) < 1e-6  # on-policy: ratio 1
+    changed = [k for k, v in policy.model.state_dict().items() if not torch.equal(v, before[k])]
+    assert changed
+    demos = family.demonstrations(instances)
+    losses = [policy.imitate(family, instances, demos)["imitation/loss"] for _ in range(3)]
+    assert losses[-1] < losses[0]
+
+
+def test_grad_accumulation_and_kl_reference(tiny_dir: Path, family) -> None:  # noqa: ANN001
+    from llm_bridge.ppo_config import PPOConfig
+
+    policy = _policy(tiny_dir, lr=1e-3, grad_accumulation=2, ppo=PPOConfig(kl_coef=0.1, epochs=2))
+    samples = policy.sample(family, family.instances(0, 2), 2)
+    assert samples.policy_data.ref_logp is not None
+    torch.testing.assert_close(samples.policy_data.ref_logp, samples.policy_data.old_logp)  # no step yet
+    stats = policy.update(samples, np.array([[1.0, -1.0], [0.5, -0.5]], dtype=np.float32))
+    assert stats["train/kl"] > 0 and stats["train/grad_norm"] > 0  # second epoch moved away from the reference
+
+
+def test_lora_with_gradient_checkpointing_trains_only_adapters(tiny_dir: Path, family) -> None:  # noqa: ANN001
+    pytest.importorskip("peft")
+    policy = _policy(tiny_dir, lora=True, lora_r=4, lora_targets="c_attn", lr=1e-2, gradient_checkpointing=True)
+    assert policy.params and all("lora" in name for name, p in policy.model.named_parameters() if p.requires_grad)
+    samples = policy.sample(family, family.instances(0, 1), 2)
+    state = policy.state_dict()
+    assert all("lora" in k for k in state["model"])
+    policy.update(samples, np.array([[1.0, -1.0]], dtype=np.float32))
+    assert any(not torch.equal(v, state["model"][k]) for k, v in policy.state_dict()["model"].items())
+
+
+def test_chains_parse_through_score_chains(tiny_dir: Path, family) -> None:  # noqa: ANN001
+    policy = _policy(tiny_dir)
+    assert policy.stop_strings(2) == ("</route_2>",) and policy.stop_strings(1) == ("</answer>",)
+    instances = family.instances(0, 2)
+    samples = policy.sample(family, instances, 2, chain_length=2)
+    scored = score(family, instances, samples, view="text", chain_length=2)
+    assert scored.rewards.shape == (2, 2, 2, len(family.reward_names))
+    # A chain completion in the format the m-route prompt asks for parses into both routes and scores them.
+    routes = family.demonstrations(instances)
+    chain = "".join(f"<route_{i + 1}>{family.format_answer(r)[8:-9]}</route_{i + 1}>"
+                    for i, r in enumerate([routes[0], routes[0][:1]]))
+    rewards, parsed = family.score_chains(instances[0], [chain], 2)
+    assert [p.ok for p in parsed[0]] == [True, True] and rewards[0, 0, 0] > 0  # the solver route reaches E
+
+
+def test_state_dict_round_trip_resumes_sampling(tiny_dir: Path, family) -> None:  # noqa: ANN001
+    policy = _policy(tiny_dir, lr=1e-3)
+    instances = family.instances(0, 2)
+    policy.update(policy.sample(family, instances, 2), np.array([[1.0, -1.0], [1.0, -1.0]], dtype=np.float32))
+    state = copy.deepcopy(policy.state_dict())
+    first = policy.sample(family, instances, 2)
+    other = _policy(tiny_dir, seed=123, lr=1e-3)
+    other.load_state_dict(state)
+    second = other.sample(family, instances, 2)
+    assert first.answers == second.answers
+    np.testing.assert_array_equal(first.logprob, second.logprob)
+
+
+def test_bad_model_path_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="does not exist or has no config.json"):
+        HFPolicy(LLMPolicyConfig(model=str(tmp_path / "nope")))
+    with pytest.raises(ValueError, match="no model given"):
+        HFPolicy(LLMPolicyConfig())
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ValueError, match="top_p"):
+        LLMPolicyConfig(top_p=0.0)
+    with pytest.raises(ValueError, match="grad_accumulation"):
+        LLMPolicyConfig(grad_accumulation=0)
+    assert LLMPolicyConfig(stop_strings="a||b").extra_stop_strings() == ("a", "b")
+
+
+def test_short_trainer_run_writes_run_dir(tiny_dir: Path, family, tmp_path: Path) -> None:  # noqa: ANN001
+    from llm_bridge.pipeline import PipelineConfig
+    from llm_bridge.trainer import TrainConfig, train
+
+    config = TrainConfig(task="maze", task_params={"size": 7}, pipeline=PipelineConfig(aggregator="gdpo"), steps=2,
+                         batch_size=2, group_size=2, train_instances=8, eval_instances=2, eval_samples=2,
+                         eval_every=2, checkpoint_every=2, warm_start_steps=1)
+    policy = _policy(tiny_dir, max_new_tokens=8)
+    result = train(config, policy, family, tmp_path / "run", progress=False, tensorboard=False)
+    assert (tmp_path / "run" / "config.json").exists()
+    assert len(result.history) == 2 and "train/loss" in result.history[-1]
+    assert any(k.startswith("eval/") for k in result.last_eval)
