@@ -19,6 +19,10 @@ _ENVS: tuple[dict, ...] = (
         "id": "vecreward/ConflictMazeRoute-v0",
         "entry_point": "vecreward_envs.envs.conflict_maze_route:ConflictMazeRouteEnv",
     },
+    {
+        "id": "vecreward/CodeTests-v0",
+        "entry_point": "vecreward_envs.envs.code_tests:CodeTestsEnv",
+    },
 )
 
 REGISTERED_IDS: tuple[str, ...] = tuple(spec["id"] for spec in _ENVS)

@@ -15,6 +15,7 @@ import numpy as np
 FAMILIES: dict[str, str] = {
     "maze": "vecreward_envs.maze.family:MazeFamily",
     "probe": "vecreward_envs.probe:ProbeFamily",
+    "codetests": "vecreward_envs.codetests.family:CodeTestsFamily",
 }
 """Family name -> ``module:Class`` of its ``TaskFamily`` implementation."""
 
@@ -36,7 +37,11 @@ class TaskFamily(Protocol):
         """Text view: the prompt (``m > 1``: a chain of m answers)."""
 
     def score_completions(self, instance: Any, completions: Sequence[object]) -> tuple[np.ndarray, list]:
-        """Text view: float32 [N, K] rewards (NaN = not applicable) and what was parsed; never raises."""
+        """Text view: float32 [N, K] rewards (NaN = not applicable) and what was parsed; never raises.
+
+        Each parsed item has ``ok`` (the answer followed the format) and ``reason`` (why not), so the bridge can
+        count invalid answers.
+        """
 
     def task_row(self, instance: Any) -> dict[str, Any]:
         """JSON-able columns from which ``instance_from_row`` rebuilds the instance (exports to TRL/verl)."""

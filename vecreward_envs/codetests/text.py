@@ -1,0 +1,124 @@
+"""Text view: the prompt, and parsers that never raise (a parse failure is a reward outcome with a reason)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from vecreward_envs.codetests import dsl as d
+from vecreward_envs.codetests.problem import ENTRY_POINT, CodeProblem
+
+MAX_COMPLETION_CHARS = 100_000
+"""Completions are cut to this many characters before parsing."""
+
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)```", re.DOTALL)
+_DSL_TAG = re.compile(r"<dsl>(.*?)</dsl>", re.DOTALL | re.IGNORECASE)
+_DEF = re.compile(rf"^\s*def\s+{ENTRY_POINT}\s*\(", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class ParsedAnswer:
+    """What was read from a completion."""
+
+    kind: str
+    """``python`` or ``dsl``."""
+    code: str
+    """Python source ("" when none was found)."""
+    tokens: tuple[int, ...]
+    """DSL tokens (empty when none were read)."""
+    ok: bool
+    """The completion followed the requested format."""
+    reason: str
+    """Empty when ok; otherwise what was wrong."""
+
+
+def _as_text(completion: object) -> tuple[str | None, str]:
+    if isinstance(completion, bytes):
+        try:
+            completion = completion.decode("utf-8")
+        except UnicodeDecodeError:
+            return None, "completion is bytes that are not UTF-8"
+    if not isinstance(completion, str):
+        return None, f"completion is not a string ({type(completion).__name__})"
+    if len(completion) > MAX_COMPLETION_CHARS:
+        return completion[:MAX_COMPLETION_CHARS], f"completion cut to {MAX_COMPLETION_CHARS} characters"
+    return completion, ""
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def parse_python(completion: object) -> ParsedAnswer:
+    """The code of the last fenced block that defines ``solve`` (or the last fenced block).
+
+    Without a fence, a text that defines ``solve`` is run whole (``ok`` is then False). Never raises.
+    """
+    text, note = _as_text(completion)
+    if text is None:
+        return ParsedAnswer("python", "", (), False, note)
+    blocks = [(lang.lower(), body) for lang, body in _FENCE.findall(text)]
+    with_def = [body for lang, body in blocks if _DEF.search(body) and lang in ("", "python", "py", "python3")]
+    if with_def:
+        return ParsedAnswer("python", with_def[-1], (), not note, note)
+    if blocks:
+        return ParsedAnswer("python", blocks[-1][1], (), False,
+                            _join(note, f"no ```python block defines {ENTRY_POINT}(); the last block was run"))
+    if _DEF.search(text):
+        return ParsedAnswer("python", text, (), False, _join(note, "no ```python code block; the whole text was run"))
+    return ParsedAnswer("python", "", (), False, _join(note, f"no code defining {ENTRY_POINT}() was found"))
+
+
+def parse_dsl(completion: object, problem: CodeProblem | None = None) -> ParsedAnswer:
+    """The tokens of the first ``<dsl>...</dsl>`` (argument names of ``problem`` may stand for arg0/arg1).
+
+    Unknown words make the program unreadable (no tokens; ``ok`` False). Never raises.
+    """
+    text, note = _as_text(completion)
+    if text is None:
+        return ParsedAnswer("dsl", "", (), False, note)
+    match = _DSL_TAG.search(text)
+    if match is None:
+        return ParsedAnswer("dsl", "", (), False, _join(note, "no <dsl>...</dsl> tag"))
+    body = match.group(1)
+    if problem is not None:
+        for i, name in enumerate(problem.arg_names):
+            body = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", f"arg{i}", body)
+    tokens, problem_text = d.text_to_tokens(body)
+    if problem_text:
+        return ParsedAnswer("dsl", "", (), False, _join(note, problem_text))
+    if not tokens:
+        return ParsedAnswer("dsl", "", (), False, _join(note, "the <dsl> tag holds no tokens"))
+    return ParsedAnswer("dsl", "", tuple(tokens), not note, note)
+
+
+def _examples(problem: CodeProblem, n: int) -> list[str]:
+    basic = [t for t in problem.tests if t.group == "basic"][:n]
+    return [f"    {problem.call_text(t)} == {t.expected!r}" for t in basic]
+
+
+_EDGE_NOTE = ("Hidden tests also check edge cases: empty inputs, single items, negative numbers, repeated values "
+              "and large values.")
+
+
+def prompt(problem: CodeProblem) -> str:
+    """The prompt of ``problem`` in its config's answer format (Python function or DSL program)."""
+    config = problem.config
+    examples = _examples(problem, config.n_examples)
+    lines = ["Solve the following programming task.", "", "Task:", problem.statement, ""]
+    if config.answer_format == "python":
+        lines += ["Write a Python function with this signature:", f"    {problem.signature()}", ""]
+        if examples:
+            lines += ["Examples:", *examples, ""]
+        lines += [_EDGE_NOTE, "Use only the Python standard library. Put the complete function in one ```python code "
+                  "block."]
+        return "\n".join(lines)
+    args = ", ".join(f"arg{i} = {name}" for i, name in enumerate(problem.arg_names))
+    lines += [f"Write it as a program of this postfix stack language ({args}; the program leaves exactly one "
+              "value, the answer):"]
+    lines += [f"    {op.token:<48} {op.effect:<22} {op.meaning}" for op in d.REFERENCE]
+    lines += ["", f"For example `{problem.arg_names[0]} sort reverse` sorts in descending order.", ""]
+    if examples:
+        lines += ["Examples:", *examples, ""]
+    lines += [_EDGE_NOTE, "Answer with the program in <dsl>...</dsl> tags, e.g. <dsl>arg0 sort</dsl>."]
+    return "\n".join(lines)
