@@ -1,7 +1,9 @@
 """``vecreward compare``: every aggregator x task x seed with the small policy; tables, plots, a report.
 
-The embedded default runs in a local process pool (nothing to start). A killed comparison continues with
-``--resume``: finished runs are never redone, a run interrupted mid-way continues from its last checkpoint.
+The embedded default runs in a local process pool (nothing to start); ``--backend ray`` runs each grid cell as a
+Ray task (``agents.compare.backends``), with the same worker, run directories and outputs. A killed comparison
+continues with ``--resume``: finished runs are never redone, a run interrupted mid-way continues from its last
+checkpoint.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, help="output directory (default: runs/compare-<budget>)")
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: the number of cores)")
     parser.add_argument("--resume", action="store_true", help="continue a killed comparison in --out")
+    parser.add_argument("--backend", default="local", choices=["local", "ray"],
+                        help="where runs execute: local (a process pool on this machine, nothing to start) or ray "
+                        "(one Ray task per run: ray.init() locally with --jobs CPUs, or --ray-address for an "
+                        "existing cluster; needs pip install \"vecreward[sweep]\") (default: local)")
+    parser.add_argument("--ray-address", default=None,
+                        help="address of an existing Ray cluster (e.g. ray://host:10001 or auto); with --backend ray")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from agents.compare import report
+    from agents.compare.backends import check_backend, run_grid
     from agents.compare.grid import build_grid, resolve_aggregators
     from vecreward_envs.families import make_family
 
@@ -45,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
         if jobs < 1:
             raise ValueError(f"--jobs must be >= 1, got {jobs}")
+        check_backend(args.backend, args.ray_address)
         if (out / "runs").exists() and not args.resume:
             raise ValueError(f"{out} already holds a comparison: pass --resume to continue it, or another --out")
     except (TypeError, ValueError) as exc:
@@ -52,63 +62,17 @@ def run(args: argparse.Namespace) -> int:
         return 2
     (out / "runs").mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    failures = _run_grid(console, specs, out, jobs)
+    failures = run_grid(console, specs, out, jobs, args.backend, args.ray_address)
     records = report.load_records(out)
     rows = report.tidy_rows(out, records)
     report.write_tables(out, rows)
     summary = report.summarize(records)
     plots = report.plot_all(out, records, rows) if records else []
     header = (f"{len(records)} runs ({', '.join(tasks)}; budget {args.budget}; {args.seeds} seeds), "
-              f"{time.perf_counter() - started:.0f} s wall on {jobs} worker(s).")
+              f"{time.perf_counter() - started:.0f} s wall on {jobs} worker(s), backend {args.backend}.")
     path = report.write_report(out, summary, plots, header)
     report.print_summary(console, summary)
     console.print(f"{header}\nReport: {path}  Table: {out / 'results.csv'}  TensorBoard: tensorboard --logdir {out}")
     for run_id, error in failures:
         console.print(f"[red]run {run_id} failed:[/] {error}")
     return 1 if failures else 0
-
-
-def _run_grid(console: object, specs: list, out: Path, jobs: int) -> list[tuple[str, str]]:
-    """Run every unfinished spec in a process pool, with a progress bar for the grid and one per running run."""
-    import multiprocessing as mp
-    import queue
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from agents.compare.worker import run_one
-
-    todo = [s for s in specs if not (out / "runs" / s.run_id / "result.json").exists()]
-    failures: list[tuple[str, str]] = []
-    context = mp.get_context("spawn")  # no inherited torch/numba thread state in the workers
-    with context.Manager() as manager, Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=console,  # type: ignore[arg-type]
-    ) as progress:
-        updates = manager.Queue()
-        grid = progress.add_task("grid", total=len(specs), completed=len(specs) - len(todo))
-        bars: dict[str, int] = {}
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = {pool.submit(run_one, s.run_id, s.config.to_dict(), str(out / "runs" / s.run_id), updates): s
-                       for s in todo}
-            pending = set(futures)
-            while pending:
-                finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                while True:
-                    try:
-                        run_id, step, total = updates.get_nowait()
-                    except queue.Empty:
-                        break
-                    if run_id not in bars:
-                        bars[run_id] = progress.add_task(f"  {run_id}", total=total)
-                    progress.update(bars[run_id], completed=step)
-                for future in finished:
-                    spec = futures[future]
-                    if spec.run_id in bars:
-                        progress.remove_task(bars.pop(spec.run_id))
-                    try:
-                        future.result()
-                    except Exception as exc:  # noqa: BLE001 - a failed run is reported, the grid goes on
-                        failures.append((spec.run_id, repr(exc)))
-                    progress.advance(grid)
-    return failures

@@ -54,3 +54,40 @@ def test_compare_bad_options(tmp_path, capsys) -> None:  # noqa: ANN001
     for argv in (["--tasks", "chess"], ["--aggregators", "nope"], ["--seeds", "0"], ["--jobs", "0"]):
         assert main(["compare", "--out", str(tmp_path / "x"), *argv]) == 2
         assert "error" in capsys.readouterr().out
+
+
+def _finals(out) -> dict:  # noqa: ANN001
+    return {p.relative_to(out).as_posix(): json.loads(p.read_text())["final"]
+            for p in sorted((out / "runs").glob("*/*/seed*/result.json"))}
+
+
+def test_ray_backend_gives_the_rows_of_the_local_backend(tmp_path, capsys) -> None:  # noqa: ANN001
+    pytest.importorskip("ray")
+    argv = ["compare", "--tasks", "probe", "--aggregators", "grpo", "--seeds", "2", "--jobs", "2"]
+    assert main([*argv, "--out", str(tmp_path / "local")]) == 0
+    assert main([*argv, "--out", str(tmp_path / "ray"), "--backend", "ray"]) == 0
+    assert "backend ray" in capsys.readouterr().out
+    local, ray_ = _finals(tmp_path / "local"), _finals(tmp_path / "ray")
+    assert len(local) == 2 and local == ray_
+    rows = [(tmp_path / d / "results.csv").read_text() for d in ("local", "ray")]
+    assert rows[0] == rows[1]
+    assert (tmp_path / "ray" / "report.md").exists()
+    # resumable on ray as on the pool: nothing is redone
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "ray" / "runs").glob("*/*/seed*/result.json")}
+    assert main([*argv, "--out", str(tmp_path / "ray"), "--backend", "ray", "--resume"]) == 0
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+
+
+def test_backend_is_validated_before_anything_runs(tmp_path, capsys, monkeypatch) -> None:  # noqa: ANN001
+    import importlib.util
+
+    out = tmp_path / "x"
+    assert main(["compare", "--out", str(out), "--ray-address", "auto"]) == 2
+    assert "--ray-address needs --backend ray" in capsys.readouterr().out
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a))
+    assert main(["compare", "--out", str(out), "--backend", "ray"]) == 2
+    assert "needs Ray" in capsys.readouterr().out
+    assert not out.exists()
+    with pytest.raises(SystemExit):
+        main(["compare", "--out", str(out), "--backend", "dask"])

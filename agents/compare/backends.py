@@ -1,0 +1,169 @@
+"""Where the runs of a grid execute: a local spawn process pool (the embedded default) or Ray tasks.
+
+Both backends call the same worker function (:func:`agents.compare.worker.run_one`) on the same run directories,
+so resumability (a finished run's ``result.json`` is never redone, an interrupted one continues from its
+checkpoint) and the atomic result files are the same. A backend is a function
+``(console, specs, out, jobs, address) -> failures`` registered in ``BACKENDS``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import queue
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from agents.compare.grid import RunSpec
+
+Failures = list[tuple[str, str]]
+Backend = Callable[[Any, list[RunSpec], Path, int, "str | None"], Failures]
+
+BACKENDS: dict[str, Backend] = {}
+"""Backend name -> runner."""
+
+
+def register_backend(name: str) -> Callable[[Backend], Backend]:
+    """Decorator: register a runner under ``name``."""
+
+    def wrap(fn: Backend) -> Backend:
+        BACKENDS[name] = fn
+        return fn
+
+    return wrap
+
+
+def check_backend(name: str, address: str | None) -> None:
+    """Validate a backend choice before anything runs.
+
+    Raises:
+        ValueError: unknown backend, ``--ray-address`` without ray, or ray not installed.
+    """
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; valid: {sorted(BACKENDS)}")
+    if address is not None and name != "ray":
+        raise ValueError("--ray-address needs --backend ray")
+    if name == "ray" and importlib.util.find_spec("ray") is None:
+        raise ValueError("--backend ray needs Ray, which is not installed: pip install -c constraints-cpu.txt "
+                         "\"vecreward[sweep]\" (or \"ray[default]>=2.9\")")
+
+
+def run_grid(console: Any, specs: list[RunSpec], out: Path, jobs: int, backend: str = "local",
+             address: str | None = None) -> Failures:
+    """Run every unfinished spec on ``backend``; returns ``(run_id, error)`` of the runs that failed."""
+    check_backend(backend, address)
+    return BACKENDS[backend](console, specs, out, jobs, address)
+
+
+def _todo(specs: list[RunSpec], out: Path) -> list[RunSpec]:
+    return [s for s in specs if not (out / "runs" / s.run_id / "result.json").exists()]
+
+
+class _Bars:
+    """A rich progress display: one bar for the grid, one per running run (fed by (run_id, step, total))."""
+
+    def __init__(self, console: Any, total: int, done: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), console=console)
+        self.grid = self.progress.add_task("grid", total=total, completed=done)
+        self.bars: dict[str, Any] = {}
+
+    def __enter__(self) -> _Bars:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)
+
+    def drain(self, get_nowait: Callable[[], tuple[str, int, int]], empty: tuple[type[BaseException], ...]) -> None:
+        """Apply every pending per-run progress update."""
+        while True:
+            try:
+                run_id, step, total = get_nowait()
+            except empty:
+                return
+            if run_id not in self.bars:
+                self.bars[run_id] = self.progress.add_task(f"  {run_id}", total=total)
+            self.progress.update(self.bars[run_id], completed=step)
+
+    def finished(self, run_id: str) -> None:
+        """One run is done (or failed)."""
+        if run_id in self.bars:
+            self.progress.remove_task(self.bars.pop(run_id))
+        self.progress.advance(self.grid)
+
+
+@register_backend("local")
+def run_local(console: Any, specs: list[RunSpec], out: Path, jobs: int, address: str | None = None) -> Failures:
+    """A spawn process pool of ``jobs`` workers on this machine (nothing to start)."""
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    from agents.compare.worker import run_one
+
+    todo = _todo(specs, out)
+    failures: Failures = []
+    context = mp.get_context("spawn")  # no inherited torch/numba thread state in the workers
+    with context.Manager() as manager, _Bars(console, len(specs), len(specs) - len(todo)) as bars:
+        updates = manager.Queue()
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = {pool.submit(run_one, s.run_id, s.config.to_dict(), str(out / "runs" / s.run_id), updates): s
+                       for s in todo}
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                bars.drain(updates.get_nowait, (queue.Empty,))
+                for future in finished:
+                    spec = futures[future]
+                    try:
+                        future.result()
+                    except Exception as exc:  # noqa: BLE001 - a failed run is reported, the grid goes on
+                        failures.append((spec.run_id, repr(exc)))
+                    bars.finished(spec.run_id)
+    return failures
+
+
+@register_backend("ray")
+def run_ray(console: Any, specs: list[RunSpec], out: Path, jobs: int, address: str | None = None) -> Failures:
+    """One Ray task per run: ``ray.init(num_cpus=jobs)`` locally, or ``ray.init(address=...)`` for a cluster.
+
+    On a cluster every node must have vecreward installed and see ``out`` (a shared file system), since the
+    workers write the run directories themselves, exactly as the local pool's workers do.
+    """
+    import ray
+    from ray.util.queue import Empty, Queue
+
+    from agents.compare.worker import run_one
+
+    todo = _todo(specs, out)
+    failures: Failures = []
+    started_here = not ray.is_initialized()
+    if started_here:
+        if address is None:
+            ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        else:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+    try:
+        remote_run = ray.remote(num_cpus=1, max_retries=0)(run_one)
+        updates = Queue()
+        with _Bars(console, len(specs), len(specs) - len(todo)) as bars:
+            refs = {remote_run.remote(s.run_id, s.config.to_dict(), str((out / "runs" / s.run_id).resolve()),
+                                      updates): s for s in todo}
+            pending = list(refs)
+            while pending:
+                finished, pending = ray.wait(pending, num_returns=len(pending), timeout=0.5)
+                bars.drain(updates.get_nowait, (Empty,))
+                for ref in finished:
+                    spec = refs[ref]
+                    try:
+                        ray.get(ref)
+                    except Exception as exc:  # noqa: BLE001 - a failed run is reported, the grid goes on
+                        failures.append((spec.run_id, repr(exc)))
+                    bars.finished(spec.run_id)
+        updates.shutdown()
+    finally:
+        if started_here:
+            ray.shutdown()
+    return failures
