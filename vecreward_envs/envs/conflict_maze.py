@@ -111,14 +111,14 @@ class ConflictMazeEnv(gym.Env):
         return state.obs[0].copy(), {"instance_seed": instance.seed, "budget": instance.budget}
 
     def _bind_step_args(self) -> None:
-        """Views into the state rows that ``step_one`` fills in place, built once instead of at every step."""
+        """The state arrays (one row) that ``step_one`` fills in place, bound once instead of at every step."""
         state = self._state
-        self._step_args = (state.obs[0], state.counts[0], state.totals[0], neighbour_table(self.config.size),
+        self._step_args = (state.obs, state.counts, state.totals, 0, neighbour_table(self.config.size),
                            score_params(self.config))
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_step_args"] = ()  # views would unpickle as copies that no longer alias the state arrays
+        state["_step_args"] = ()  # rebound after unpickling, so the tuple always aliases the live state arrays
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -137,7 +137,7 @@ class ConflictMazeEnv(gym.Env):
         if not 0 <= action < 4:
             raise ValueError(f"action must be an int in 0..3 (UP, DOWN, LEFT, RIGHT), got {action!r}")
         state = self._state
-        if step_one(*self._step_args, action, state.rewards[0]):
+        if step_one(*self._step_args, action, state.rewards):
             self._done = True
             info = {"reached_end": bool(state.rewards[0, 0] > 0), "instance_seed": self.instance.seed}
             return state.obs[0].copy(), state.rewards[0].copy(), True, False, info

@@ -32,7 +32,7 @@ def _cursor_kernel(moves, obs, counts, totals, nbr, params, rewards, done):  # n
             done[n] = True
             rewards[n, :] = 0.0
             continue
-        done[n] = step_one(obs[n], counts[n], totals[n], nbr, params, moves[n], rewards[n])
+        done[n] = step_one(obs, counts, totals, n, nbr, params, moves[n], rewards)
         if not done[n] and obs[n, n_cells + 1] <= 0:
             done[n] = True
 
