@@ -184,3 +184,82 @@ def check_vector_env(env: gym.vector.VectorEnv, *, seed: int = 0, n_steps: int =
 
     if not _same(play(), play()):
         raise _fail(name, "not deterministic: the same seed and actions gave different results")
+
+
+def check_parallel_env(make_env: Callable[[], Any], *, seed: int = 0, n_steps: int = 64) -> None:
+    """Check a PettingZoo Parallel env with per-agent vector rewards (MOMAland's convention).
+
+    ``make_env`` builds a fresh env (called twice: the two runs must agree). Checked: every possible agent's
+    ``reward_space(agent)`` is a float32 ``Box(shape=(K,))`` with finite bounds and ``reward_names[agent]`` names
+    its K entries; every step's reward of every agent is a float32 [K] array within those bounds (NaN = not
+    applicable); observations lie in ``observation_space(agent)``; terminations/truncations are Python bools; the
+    same seed and actions give identical observations, rewards, ends and agent lists; an unpickled copy taken
+    mid-game continues identically.
+
+    Raises:
+        EnvContractError: the first rule the env breaks.
+    """
+    env = make_env()
+    name = str(getattr(env, "metadata", {}).get("name", type(env).__name__))
+    names = getattr(env, "reward_names", None)
+    spaces_of: dict[Any, spaces.Box] = {}
+    for agent in env.possible_agents:
+        space = env.reward_space(agent) if callable(getattr(env, "reward_space", None)) else None
+        if not isinstance(space, spaces.Box) or len(space.shape) != 1 or space.dtype != np.float32:
+            raise _fail(name, f"reward_space({agent!r}) must be a float32 Box of shape (K,), got {space!r}")
+        if not (np.all(np.isfinite(space.low)) and np.all(np.isfinite(space.high)) and np.all(space.low <= space.high)):
+            raise _fail(name, f"reward_space({agent!r}) bounds must be finite with low <= high")
+        if env.reward_space(agent) is not space:
+            raise _fail(name, f"reward_space({agent!r}) must return the same space object on every call")
+        agent_names = names.get(agent) if isinstance(names, dict) else None
+        k = space.shape[0]
+        if (not isinstance(agent_names, tuple) or len(agent_names) != k or len(set(agent_names)) != k
+                or not all(isinstance(n, str) and n for n in agent_names)):
+            raise _fail(name, f"reward_names[{agent!r}] must be a tuple of {k} distinct non-empty strings, "
+                              f"got {agent_names!r}")
+        spaces_of[agent] = space
+    rng = np.random.default_rng(seed)
+    action_seeds = rng.integers(0, 2**31 - 1, size=n_steps)
+
+    def actions_at(e: Any, t: int) -> dict[Any, Any]:
+        out = {}
+        for i, agent in enumerate(e.agents):
+            space = e.action_space(agent)
+            space.seed(int(action_seeds[t]) + i)
+            out[agent] = space.sample()
+        return out
+
+    def play(e: Any, start: int = 0, stop: int = n_steps, reset: bool = True) -> list[Any]:
+        trace: list[Any] = []
+        if reset:
+            obs, _ = e.reset(seed=seed)
+            trace.append(("reset", obs))
+        episode = 0
+        for t in range(start, stop):
+            if not e.agents:
+                episode += 1
+                obs, _ = e.reset(seed=seed + episode)
+                trace.append(("reset", obs))
+            obs, rewards, terms, truncs, _ = e.step(actions_at(e, t))
+            for agent, reward in rewards.items():
+                _check_reward(reward, spaces_of[agent], f"{name}[{agent}]")
+            for agent, ob in obs.items():
+                if not e.observation_space(agent).contains(ob):
+                    raise _fail(name, f"observation of {agent!r} not in its observation_space")
+            for flags in (terms, truncs):
+                if not all(isinstance(v, bool) for v in flags.values()):
+                    raise _fail(name, "terminations and truncations must be Python bools")
+            trace.append((obs, rewards, terms, truncs, list(e.agents)))
+        return trace
+
+    if not _same(play(env), play(make_env())):
+        raise _fail(name, "not deterministic: the same seed and actions gave different observations or rewards")
+    env = make_env()
+    half = n_steps // 2
+    play(env, 0, half)
+    try:
+        clone = pickle.loads(pickle.dumps(env))
+    except Exception as exc:  # noqa: BLE001 - any pickling failure breaks the contract
+        raise _fail(name, f"env does not pickle: {exc!r}") from exc
+    if not _same(play(env, half, n_steps, reset=False), play(clone, half, n_steps, reset=False)):
+        raise _fail(name, "an unpickled copy did not continue like the original")
