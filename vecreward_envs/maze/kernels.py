@@ -176,26 +176,22 @@ def _xorshift(state):  # noqa: ANN001, ANN202
 
 
 @njit(cache=True, inline="always")
-def _load(pool_cells, pool_starts, pool_budgets, pool_totals, p, obs, counts, totals):  # noqa: ANN001, ANN202
-    """Start an episode of pool instance ``p`` in one env's state rows."""
-    n_cells = pool_cells.shape[1]
-    for i in range(n_cells):
-        obs[i] = pool_cells[p, i]
-    obs[n_cells] = pool_starts[p]
-    obs[n_cells + 1] = pool_budgets[p]
-    obs[n_cells + 2] = 0
-    counts[:] = 0
-    totals[:] = pool_totals[p]
-
-
-@njit(cache=True, inline="always")
 def _start_episode(n, pool_cells, pool_starts, pool_budgets, pool_totals, rng_state, obs, counts, totals,  # noqa: ANN001, ANN202
                    inst_id, needs_reset):
-    """Env ``n`` draws a pool instance with its own generator and starts an episode on it."""
+    """Env ``n`` draws a pool instance with its own generator and starts an episode on it (rows indexed, no views)."""
     rng_state[n], draw = _xorshift(rng_state[n])
     p = np.int64(draw % np.uint64(pool_cells.shape[0]))
     inst_id[n] = p
-    _load(pool_cells, pool_starts, pool_budgets, pool_totals, p, obs[n], counts[n], totals[n])
+    n_cells = pool_cells.shape[1]
+    for i in range(n_cells):
+        obs[n, i] = pool_cells[p, i]
+    obs[n, n_cells] = pool_starts[p]
+    obs[n, n_cells + 1] = pool_budgets[p]
+    obs[n, n_cells + 2] = 0
+    for i in range(counts.shape[1]):
+        counts[n, i] = 0
+    for i in range(totals.shape[1]):
+        totals[n, i] = pool_totals[p, i]
     needs_reset[n] = False
 
 
