@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "agents.commands.advantages",
     "agents.commands.train",
     "agents.commands.compare",
+    "agents.commands.reproduce",
 )
 
 

@@ -143,8 +143,13 @@ def dirichlet_weights(k: int, n: int, rng: np.random.Generator, alpha: float = 1
 
 def bottleneck(vectors: object) -> float:
     """Minimum over objectives of the per-objective mean (constraint neglect shows here)."""
-    means = np.nanmean(_pool(vectors), axis=0)
-    return float(np.nanmin(means)) if np.any(~np.isnan(means)) else float("nan")
+    pool = _pool(vectors)
+    applicable = ~np.isnan(pool)
+    counts = applicable.sum(axis=0)
+    if not counts.any():
+        return float("nan")
+    means = np.where(applicable, pool, 0.0).sum(axis=0)[counts > 0] / counts[counts > 0]  # objectives never
+    return float(means.min())  # applicable in the pool are left out (no empty-slice warning)
 
 
 def brier(confidence: object, correct: object) -> float:

@@ -16,6 +16,8 @@ FAMILIES: dict[str, str] = {
     "maze": "vecreward_envs.maze.family:MazeFamily",
     "probe": "vecreward_envs.probe:ProbeFamily",
     "codetests": "vecreward_envs.codetests.family:CodeTestsFamily",
+    "confidence": "vecreward_envs.probes.confidence:ConfidenceFamily",
+    "easyhard": "vecreward_envs.probes.easyhard:EasyHardFamily",
 }
 """Family name -> ``module:Class`` of its ``TaskFamily`` implementation."""
 

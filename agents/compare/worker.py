@@ -20,8 +20,11 @@ def _atomic_json(path: Path, data: Any) -> None:
 def run_one(run_id: str, config_dict: dict[str, Any], run_dir: str, progress_queue: Any = None) -> dict[str, Any]:
     """Train the run ``run_id`` (``TrainConfig.to_dict()`` form) in ``run_dir``, resuming its checkpoint if any.
 
-    The record holds the final evaluation, the wall time and, for families with an exact front, the pool of reward
-    vectors the trained policy produces on one held-out instance (for the report's front plot).
+    The record holds the final evaluation, the wall time, ``eval_rewards`` (the reward vectors of a fresh sample
+    of the trained policy on the held-out instances, ``[eval_instances][eval_samples][m][K]``, NaN = not
+    applicable; per-task metrics such as pass@k for any k, calibration or constraint pass rates are computed from
+    it) and, for families with an exact front, the pool of reward vectors on one held-out instance (for the
+    report's front plot).
     """
     import numba
     import torch
@@ -56,6 +59,10 @@ def run_one(run_id: str, config_dict: dict[str, Any], run_dir: str, progress_que
         "steps": config.steps, "chain_length": config.chain_length, "wall_seconds": time.perf_counter() - started,
         "final": result.last_eval, "reward_names": list(family.reward_names),
     }
+    eval_pool = family.instances(config.eval_first_seed, config.eval_instances)
+    samples = policy.sample(family, eval_pool, config.eval_samples, config.chain_length)
+    scored = score(family, eval_pool, samples, view=policy.view, chain_length=config.chain_length)
+    record["eval_rewards"] = np.asarray(scored.rewards, dtype=np.float64).round(6).tolist()  # [B, G, m, K]
     if hasattr(family, "pareto_front"):
         instance = family.generate(config.eval_first_seed)
         samples = policy.sample(family, [instance], 64, config.chain_length)

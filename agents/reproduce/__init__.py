@@ -1,0 +1,70 @@
+"""``vecreward reproduce``: the claims of the seed papers, measured at toy scale (one small module per claim).
+
+A claim module exposes ``BUDGETS`` (``"tiny"`` for tests, ``"default"`` for the measurement in
+``docs/results.md``) and ``run(ctx: ClaimContext) -> ClaimOutput``. ``CLAIMS`` registers them by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One reproducible claim."""
+
+    name: str
+    """Name on the command line."""
+    number: int
+    """Its number in issue 9's list."""
+    title: str
+    """What is compared."""
+    paper: str
+    """What the paper reports (``shared/reference/anchors.md``), the number our table stands next to."""
+    module: str
+    """Module with ``BUDGETS`` and ``run``."""
+    needs: tuple[str, ...] = ()
+    """Task families the claim needs (a missing one fails with a clear message)."""
+
+    def load(self) -> ModuleType:
+        """The claim's module."""
+        return importlib.import_module(self.module)
+
+
+_CLAIMS = (
+    Claim("advantage-collapse", 1, "GRPO maps distinct reward vectors to one advantage; GDPO separates them",
+          "GDPO (arXiv 2601.05242): qualitative, no count reported; worked example (G=4, K=3): 4 distinct vectors"
+          " -> 3 GRPO advantage levels, 4 GDPO levels", "agents.reproduce.advantage_collapse"),
+    Claim("vpo-maze", 2, "VPO vs GRPO vs Multi-RLVR on the maze: best@k and reward-space diversity",
+          "VPO (arXiv 2605.22817, Qwen3-4B, m=3): best@30 GRPO 0.432, Multi-RLVR 0.436, VPO 0.593; "
+          "diversity GRPO 0.003, VPO 1.01", "agents.reproduce.vpo_maze"),
+    Claim("rvpo-toolcall", 3, "RVPO vs GDPO on tool-call tasks: the bottleneck constraint over training",
+          "RVPO (arXiv 2605.05750, HealthBench 14B): 0.261 vs GDPO 0.215; GDPO degrades late, RVPO does not",
+          "agents.reproduce.rvpo_toolcall", needs=("toolcall",)),
+    Claim("nsr-passk", 4, "NSR / W-REINFORCE vs PSR vs GRPO: pass@k, k = 1..64, on code-test problems",
+          "arXiv 2506.01347 (Qwen2.5-Math-7B, AIME25 pass@256): GRPO 50.0, PSR 43.3, NSR 53.3, W-REINFORCE 56.7",
+          "agents.reproduce.nsr_passk"),
+    Claim("rlcr-calibration", 5, "RLCR vs a plain correctness reward: calibration error and accuracy",
+          "RLCR (arXiv 2507.16806, HotpotQA, Qwen2.5-7B): ECE 0.37 -> 0.03 at about equal accuracy",
+          "agents.reproduce.rlcr_calibration"),
+    Claim("easy-dominance", 6, "GDPO vs GRPO with a trivially satisfiable format objective beside a hard one",
+          "GDPO (arXiv 2601.05242): under GRPO's sum the easy reward dominates and the hard one lags; GDPO (and "
+          "conditioning the easy reward on the hard one) fixes it (qualitative here: no number in our anchors)",
+          "agents.reproduce.easy_dominance"),
+)
+
+CLAIMS: dict[str, Claim] = {c.name: c for c in _CLAIMS}
+"""Claim name -> claim, in issue order."""
+
+
+def get_claim(name: str) -> Claim:
+    """The claim called ``name``.
+
+    Raises:
+        ValueError: unknown name (the message lists the valid ones).
+    """
+    if name not in CLAIMS:
+        raise ValueError(f"unknown claim {name!r}; valid: {list(CLAIMS)} (or 'all')")
+    return CLAIMS[name]
