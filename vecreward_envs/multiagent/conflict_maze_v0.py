@@ -124,6 +124,7 @@ class ConflictMazeParallelEnv(ParallelEnv):
         self._nbr = neighbour_table(self.config.size)
         self._params = score_params(self.config)
         self._moves = np.zeros(self.n_agents, dtype=np.int64)
+        self._obs = np.zeros((1, self.n_agents, obs_space.shape[0]), dtype=np.int16)  # [1, A, D]
         self.instance: MazeInstance | None = None
         self.np_random, self.np_random_seed = seeding.np_random(None)
 
@@ -150,8 +151,10 @@ class ConflictMazeParallelEnv(ParallelEnv):
         return out
 
     def _observations(self, agents: list[str]) -> dict[str, np.ndarray]:
-        obs = self._state.observations(self.config)[0]  # [A, D]
-        return {name: obs[self._index[name]] for name in agents}
+        s = self._state
+        K.observe_one(0, s.cells, s.seen, s.pos, s.counts, s.active, s.steps_left, self.config.n_item_types,
+                      self._obs)
+        return {name: self._obs[0, self._index[name]].copy() for name in agents}
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
@@ -205,7 +208,8 @@ class ConflictMazeParallelEnv(ParallelEnv):
 
     def state(self) -> np.ndarray:
         """Global state: agent 0's observation holds everything shared (cells, every position and flag)."""
-        return self._state.observations(self.config)[0, 0].copy()
+        self._observations([])
+        return self._obs[0, 0].copy()
 
     def close(self) -> None:
         """Nothing to release."""
@@ -266,6 +270,12 @@ class ConflictMazeBatchEnv:
         self._params = score_params(self.config)
         self._pool: InstanceBatch | None = None
         self._pool_instances: tuple[MazeInstance, ...] = ()
+        self._obs = np.zeros((self.num_games, self.n_agents, self.single_observation_space.shape[0]),
+                             dtype=np.int16)  # [N, A, D]
+
+    def _observe(self) -> np.ndarray:
+        obs = self._state.observations(self.config, out=self._obs)
+        return obs.copy() if self.copy else obs
 
     def _ensure_pool(self) -> InstanceBatch:
         if self._pool is None:
@@ -282,7 +292,7 @@ class ConflictMazeBatchEnv:
         K.batch_reset_kernel(pool.cells, pool.starts, pool.budgets, pool.totals, s.rng_state, mask, s.cells,
                              s.seen, s.pos, s.counts, s.active, s.reached, s.steps_left, s.totals, s.inst_id,
                              s.needs_reset)
-        return s.observations(self.config), {"instance_seed": self.instance_seeds()}
+        return self._observe(), {"instance_seed": self.instance_seeds()}
 
     def instance_seeds(self) -> np.ndarray:
         """int64 [N]: the seed of the maze each game plays."""
@@ -305,7 +315,7 @@ class ConflictMazeBatchEnv:
         if bad >= 0:
             n, a = divmod(bad, self.n_agents)
             raise ValueError(f"actions must be in 0..3 (UP, DOWN, LEFT, RIGHT), got actions[{n}, {a}] = {acts[n, a]}")
-        obs = s.observations(self.config) if observe else None
+        obs = self._observe() if observe else None
         if self.copy:
             return obs, s.rewards.copy(), s.done.copy(), s.over.copy(), {}
         return obs, s.rewards, s.done, s.over, {}

@@ -9,6 +9,7 @@ from gymnasium import spaces
 
 from vecreward_envs.maze.config import BONUS, CELL_SYMBOLS, ITEM0, ITEM_SYMBOLS, LAVA, SPENT_LAVA, MazeConfig
 from vecreward_envs.maze.instance import InstanceBatch, MazeInstance
+from vecreward_envs.multiagent.kernels import observe_kernel
 
 MIN_AGENTS, MAX_AGENTS = 2, 4
 
@@ -123,8 +124,17 @@ class GameState:
         self.done[n] = False
         self.over[n] = False
 
-    def observations(self, config: MazeConfig) -> np.ndarray:
-        """int16 [N, A, D]: every agent's observation (``observation_space``)."""
+    def observations(self, config: MazeConfig, out: np.ndarray | None = None) -> np.ndarray:
+        """int16 [N, A, D]: every agent's observation (``observation_space``), by ``kernels.observe_kernel``."""
+        n, a = self.pos.shape
+        if out is None:
+            out = np.empty((n, a, obs_len(config, a)), dtype=np.int16)
+        observe_kernel(self.cells, self.seen, self.pos, self.counts, self.active, self.steps_left,
+                       config.n_item_types, out)
+        return out
+
+    def observations_py(self, config: MazeConfig) -> np.ndarray:
+        """The numpy twin of ``observations`` (tests compare them)."""
         n, a = self.pos.shape
         c = config.n_cells
         cells = np.broadcast_to(self.cells[:, None, :], (n, a, c))  # [N, A, C]

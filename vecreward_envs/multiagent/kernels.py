@@ -4,6 +4,7 @@
 - ``game_step``: one env step of one game (moves, then the shared budget); the PettingZoo env calls it.
 - ``batch_step_kernel``: ``game_step`` over N games on threads, with NEXT_STEP autoreset from an instance pool
   (the batched env and the throughput benchmark).
+- ``observe_kernel`` / ``observe_one``: every agent's observation of N games (threads over games) or of one game.
 - ``joint_routes_kernel``: A whole routes per game played jointly, over N games on threads (training: every agent
   answers with a route, the routes are played out together).
 
@@ -30,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from vecreward_envs.maze.config import BONUS, END, ITEM0, LAVA, STOP, WALL
+from vecreward_envs.maze.config import BONUS, END, ITEM0, LAVA, SPENT_LAVA, STOP, WALL
 from vecreward_envs.maze.kernels import _score, _xorshift
 
 
@@ -259,3 +260,38 @@ def joint_routes_kernel(pool_cells, pool_starts, pool_budgets, pool_totals, inst
             _score(counts[a], pool_totals[p], n_types, reached[a], params, out_rewards[n, a])
             out_steps[n, a] = steps[a]
             out_reached[n, a] = reached[a]
+
+
+@njit(cache=True, inline="always")
+def _observe_game(n, cells, seen, pos, counts, active, steps_left, n_types, out):  # noqa: ANN001, ANN202
+    """Fill ``out[n]`` (int16 [A, D]) with every agent's observation of game ``n`` (see ``game.observation_space``)."""
+    n_agents, n_cells = seen.shape[1], seen.shape[2]
+    for a in range(n_agents):
+        for i in range(n_cells):
+            code = cells[n, i]
+            if seen[n, a, i]:
+                if code == LAVA:
+                    code = SPENT_LAVA
+                elif code == BONUS:
+                    code = 0
+            out[n, a, i] = code
+        out[n, a, n_cells] = pos[n, a]
+        out[n, a, n_cells + 1] = steps_left[n, 0]
+        out[n, a, n_cells + 2] = 1 if counts[n, a, n_types + 1] > 0 else 0
+        out[n, a, n_cells + 3] = a
+        for b in range(n_agents):
+            out[n, a, n_cells + 4 + b] = pos[n, b]
+            out[n, a, n_cells + 4 + n_agents + b] = 1 if active[n, b] else 0
+
+
+@njit(cache=True, parallel=True)
+def observe_kernel(cells, seen, pos, counts, active, steps_left, n_types, out):  # noqa: ANN001, ANN201
+    """Every agent's observation of N games into ``out`` (int16 [N, A, D]); arrays as in ``batch_step_kernel``."""
+    for n in prange(cells.shape[0]):
+        _observe_game(n, cells, seen, pos, counts, active, steps_left, n_types, out)
+
+
+@njit(cache=True)
+def observe_one(n, cells, seen, pos, counts, active, steps_left, n_types, out):  # noqa: ANN001, ANN201
+    """``observe_kernel`` for game ``n`` only, on the calling thread (the PettingZoo env's single game)."""
+    _observe_game(n, cells, seen, pos, counts, active, steps_left, n_types, out)

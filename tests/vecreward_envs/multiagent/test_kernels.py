@@ -99,3 +99,13 @@ def test_batched_env_matches_parallel_env() -> None:
                 np.testing.assert_array_equal(o[name], obs[n, a])
                 assert term[name] == done[n, a]
             assert over[n] == (not e.agents)
+
+
+def test_observation_kernel_matches_numpy_twin() -> None:
+    batch = batched_env(16, n_agents=3, instance_pool=8)
+    batch.reset(seed=1)
+    rng = np.random.default_rng(4)
+    for _ in range(30):
+        obs, _, _, _, _ = batch.step(rng.integers(0, 4, size=(16, 3)))
+        np.testing.assert_array_equal(obs, batch._state.observations_py(batch.config))
+        assert all(batch.single_observation_space.contains(o) for o in obs.reshape(-1, obs.shape[-1]))
