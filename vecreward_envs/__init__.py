@@ -23,6 +23,10 @@ _ENVS: tuple[dict, ...] = (
         "id": "vecreward/CodeTests-v0",
         "entry_point": "vecreward_envs.envs.code_tests:CodeTestsEnv",
     },
+    {
+        "id": "vecreward/ToolCall-v0",
+        "entry_point": "vecreward_envs.envs.tool_call:ToolCallEnv",
+    },
 )
 
 REGISTERED_IDS: tuple[str, ...] = tuple(spec["id"] for spec in _ENVS)

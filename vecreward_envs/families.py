@@ -16,6 +16,7 @@ FAMILIES: dict[str, str] = {
     "maze": "vecreward_envs.maze.family:MazeFamily",
     "probe": "vecreward_envs.probe:ProbeFamily",
     "codetests": "vecreward_envs.codetests.family:CodeTestsFamily",
+    "toolcall": "vecreward_envs.toolcall.family:ToolCallFamily",
     "confidence": "vecreward_envs.probes.confidence:ConfidenceFamily",
     "easyhard": "vecreward_envs.probes.easyhard:EasyHardFamily",
 }

@@ -16,6 +16,7 @@ VARIANTS = [(env_id, {}) for env_id in vecreward_envs.REGISTERED_IDS] + [
     ("vecreward/ConflictMaze-v0", {"size": 11, "n_item_types": 4, "score_mode": "linear"}),
     ("vecreward/CodeTests-v0", {"view": "text"}),
     ("vecreward/CodeTests-v0", {"granularity": "test", "answer_format": "dsl"}),
+    ("vecreward/ToolCall-v0", {"view": "text"}),
 ]
 IDS = [f"{env_id}{kwargs or ''}" for env_id, kwargs in VARIANTS]
 

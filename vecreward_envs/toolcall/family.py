@@ -1,0 +1,280 @@
+"""The tool-call family: one object that generates tasks and scores answers in both views.
+
+The contract the bridge and the exporters rely on (``shared/DESIGN.md``, "Task family"): ``generate(seed)``,
+stable ``reward_names`` and bounds, a structured answer space (tool slots and candidate values) with a batched
+kernel, a text view (ToolRL's prompt and format; parse failures are reward outcomes), pass flags, and a directive
+message per failed objective. Both views are scored by the same kernel (``kernels.score_kernel``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from vecreward_envs.toolcall.config import ANSWER_VOCAB, C0, CONSTRAINT_KINDS, NONE, SLOT0, STOP, K, ToolCallConfig
+from vecreward_envs.toolcall.cursor import ToolCallCursor, static_tables
+from vecreward_envs.toolcall.scoring import Canonical, TaskBatch, decode_structured, score_canonical, task_arrays
+from vecreward_envs.toolcall.task import ToolTask, generate, generate_cached
+from vecreward_envs.toolcall.text import (
+    ParsedCompletion,
+    ToolRLScore,
+    fill_canonical,
+    parse_completion,
+    prompt,
+    toolrl_reward,
+)
+
+OBS_LEN = 8 + 8 + len(CONSTRAINT_KINDS) + 3
+"""Length of ``observation()``."""
+OBS_VOCAB = 16
+"""Exclusive upper bound of observation entries."""
+
+
+class ToolCallFamily:
+    """Tool-call constraint tasks for one ``ToolCallConfig``."""
+
+    name = "toolcall"
+    answer_vocab: tuple[str, ...] = ANSWER_VOCAB
+    """Structured tokens: STOP (end, padding), NONE, then slot tokens S0.. (tool, candidate value or response)."""
+    stop_code = STOP
+    observation_vocab = OBS_VOCAB
+    success_objectives: tuple[int, ...] = (1, 2, 3)
+    """Objectives whose all-pass means the request was served (tool names, keys, values)."""
+
+    def __init__(self, config: ToolCallConfig | None = None, **overrides: object) -> None:
+        if config is not None and overrides:
+            raise TypeError("pass either a ToolCallConfig or keyword overrides, not both")
+        self.config = config if config is not None else ToolCallConfig.from_kwargs(**overrides)
+        if not isinstance(self.config, ToolCallConfig):
+            raise TypeError(f"config must be a ToolCallConfig, got {type(self.config).__name__}")
+
+    # ----- objectives -------------------------------------------------------------------------------------
+    @property
+    def reward_names(self) -> tuple[str, ...]:
+        """``format``, ``tool_name``, ``param_keys``, ``param_values``, ``constraint/<kind>`` (K = 11)."""
+        return self.config.reward_names
+
+    @property
+    def reward_low(self) -> np.ndarray:
+        """float32 [K] lower bounds (all 0)."""
+        return np.zeros(K, dtype=np.float32)
+
+    @property
+    def reward_high(self) -> np.ndarray:
+        """float32 [K] upper bounds (all 1)."""
+        return np.ones(K, dtype=np.float32)
+
+    # ----- tasks ------------------------------------------------------------------------------------------
+    def generate(self, seed: int) -> ToolTask:
+        """The task of ``seed`` (deterministic, no global RNG)."""
+        return generate(seed, self.config)
+
+    def instances(self, first_seed: int, n: int) -> list[ToolTask]:
+        """``n`` tasks from consecutive seeds."""
+        return [generate_cached(first_seed + i, self.config) for i in range(n)]
+
+    def observation(self, task: ToolTask) -> np.ndarray:
+        """Structured view: int16 [26], entries in [0, 16).
+
+        Requested tool slots [8], forbidden slot [8], active constraints [7], max_calls (8 when none), response
+        expected, number of requested calls.
+        """
+        t = static_tables([task])
+        obs = np.zeros(OBS_LEN, dtype=np.int16)
+        obs[:8] = t["requested"][0]
+        obs[8:16] = t["forbidden"][0]
+        obs[16:23] = t["active"][0]
+        obs[23] = min(int(t["max_calls"][0]), 8)
+        obs[24] = int(t["gt_resp"][0])
+        obs[25] = int(t["n_gt"][0])
+        return obs
+
+    def max_answer_len(self, tasks: Sequence[ToolTask]) -> int:
+        """Tokens a structured answer may need (``config.answer_len``)."""
+        return self.config.answer_len
+
+    def new_cursor(self, tasks: Sequence[ToolTask], inst_idx: np.ndarray) -> ToolCallCursor:
+        """Partial structured answers on ``tasks[inst_idx]`` (see ``cursor.py``)."""
+        return ToolCallCursor(tasks, inst_idx, self.config.max_struct_calls)
+
+    # ----- structured answers ------------------------------------------------------------------------------
+    def _batch(self, tasks: ToolTask | Sequence[ToolTask] | TaskBatch) -> TaskBatch:
+        if isinstance(tasks, TaskBatch):
+            return tasks
+        if isinstance(tasks, ToolTask):
+            tasks = [tasks]
+        for task in tasks:
+            if not isinstance(task, ToolTask) or task.config != self.config:
+                raise ValueError("every task must be a ToolTask of this family's config")
+        return TaskBatch.stack(list(tasks))
+
+    def score_answers(self, tasks: ToolTask | Sequence[ToolTask] | TaskBatch, answers: object,
+                      inst_idx: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """Structured answers [N, L] (tokens) -> float32 [N, K]: the generic name the bridge calls."""
+        batch = self._batch(tasks)
+        tokens = np.asarray(answers)
+        if tokens.ndim == 1:
+            tokens = tokens[None, :]
+        idx = np.zeros(tokens.shape[0], dtype=np.int64) if inst_idx is None else np.asarray(inst_idx, np.int64)
+        if idx.shape != (tokens.shape[0],) or (idx.size and (idx.min() < 0 or idx.max() >= batch.gt_n.shape[0])):
+            raise ValueError(f"inst_idx must be [N={tokens.shape[0]}] indices into {batch.gt_n.shape[0]} tasks")
+        canon = decode_structured(batch, idx, tokens, self.config.max_struct_calls)
+        return score_canonical(batch, idx, canon)
+
+    def encode_answer(self, task: ToolTask, calls: Sequence[tuple[int, Sequence[int]]], response: int | None
+                      ) -> np.ndarray:
+        """A structured answer from (tool slot, value codes per parameter: -1 = omit) calls and a response index."""
+        tokens: list[int] = []
+        for slot, codes in calls[: self.config.max_struct_calls]:
+            tokens.append(SLOT0 + slot)
+            tokens += [NONE if c < 0 else SLOT0 + c for c in codes]
+        if len(calls) < self.config.max_struct_calls:
+            tokens.append(NONE)
+        tokens.append(NONE if response is None else SLOT0 + response)
+        out = np.full(self.config.answer_len + 1, STOP, dtype=np.int64)
+        out[: len(tokens)] = tokens
+        return out
+
+    def solution(self, task: ToolTask) -> np.ndarray:
+        """The structured answer that serves the request exactly (calls, values; the expected response)."""
+        arrays = task_arrays(task)
+        calls = []
+        for g, (slot, _) in enumerate(task.gt_calls):
+            n_p = int(arrays["n_params"][slot])
+            calls.append((slot, [int(c) for c in task.gt_codes[g, :n_p]]))
+        response = None
+        if task.response is not None:
+            response = 0 if "response_field" in task.constraints else 1
+        return self.encode_answer(task, calls, response)
+
+    def demonstrations(self, tasks: Sequence[ToolTask]) -> np.ndarray:
+        """int64 [N, L] ground-truth structured answers (serve the request; constraints are left to RL)."""
+        return np.stack([self.solution(t) for t in tasks])
+
+    def pass_flags(self, rewards: np.ndarray) -> np.ndarray:
+        """Bool [..., K]: objective fully achieved (NaN, not applicable, is never a pass)."""
+        return np.nan_to_num(np.asarray(rewards, dtype=np.float64), nan=0.0) >= 1.0
+
+    def explain(self, task: ToolTask, answer: object) -> dict[str, str]:
+        """A directive message per failed objective (a completion string, or structured tokens)."""
+        if isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__"):
+            parsed = parse_completion(answer)
+            canon = Canonical(1)
+            fill_canonical(canon, 0, parsed, task)
+            reason = parsed.reason
+        else:
+            batch = TaskBatch.stack([task])
+            canon = decode_structured(batch, np.zeros(1, np.int64), np.asarray(answer, np.int64).reshape(1, -1),
+                                      self.config.max_struct_calls)
+            reason = ""
+        rewards = score_canonical(TaskBatch.stack([task]), np.zeros(1, np.int64), canon)[0]
+        return _messages(task, canon, rewards, reason)
+
+    # ----- text view ----------------------------------------------------------------------------------------
+    def prompt(self, task: ToolTask, m: int = 1) -> str:
+        """The ToolRL-style prompt (one answer per completion: ``m`` must be 1)."""
+        if m != 1:
+            raise ValueError(f"toolcall prompts ask for one answer (m=1), got m={m!r}")
+        return prompt(task)
+
+    def parse(self, completion: object) -> ParsedCompletion:
+        """What a completion holds; never raises."""
+        return parse_completion(completion)
+
+    def format_answer(self, task: ToolTask) -> str:
+        """The ground-truth completion (ToolRL's format)."""
+        return task.ground_truth_text()
+
+    def toolrl_reward(self, completion: object, task: ToolTask) -> ToolRLScore:
+        """ToolRL's scalar (R_format, R_correct) of a completion."""
+        return toolrl_reward(completion, task)
+
+    def score_completions(self, task: ToolTask, completions: Sequence[object]
+                          ) -> tuple[np.ndarray, list[ParsedCompletion]]:
+        """Score G completions on one task: float32 [G, K] and what was parsed from each (never raises)."""
+        return self.score_completion_batch([task] * len(completions), completions)
+
+    def score_completion_batch(self, tasks: Sequence[ToolTask], completions: Sequence[object]
+                               ) -> tuple[np.ndarray, list[ParsedCompletion]]:
+        """Score completion n on ``tasks[n]`` for N pairs (one kernel call): float32 [N, K] and the parses."""
+        unique: dict[int, int] = {}
+        idx = np.empty(len(completions), dtype=np.int64)
+        distinct: list[ToolTask] = []
+        for n, task in enumerate(tasks):
+            if id(task) not in unique:
+                unique[id(task)] = len(distinct)
+                distinct.append(task)
+            idx[n] = unique[id(task)]
+        parsed = [parse_completion(c) for c in completions]
+        canon = Canonical(len(parsed))
+        for n, p in enumerate(parsed):
+            fill_canonical(canon, n, p, tasks[n])
+        if not parsed:
+            return np.zeros((0, K), dtype=np.float32), parsed
+        return score_canonical(self._batch(distinct), idx, canon), parsed
+
+    # ----- rows (exports: scoring is a pure function of (completion, row)) -----------------------------------
+    def task_row(self, task: ToolTask) -> dict[str, object]:
+        """JSON-able columns: family, seed and config (the task is regenerated from them)."""
+        return {"family": self.name, "seed": task.seed, "config": task.config.as_dict()}
+
+    def instance_from_row(self, row: Mapping[str, object]) -> ToolTask:
+        """The task a ``task_row`` describes (regenerated from its seed and config, cached).
+
+        Raises:
+            ValueError: not a toolcall row, or malformed.
+        """
+        if row.get("family") != self.name or "seed" not in row:
+            raise ValueError(f"not a toolcall task row: {str(dict(row))[:300]}")
+        try:
+            config = ToolCallConfig.from_kwargs(**dict(row.get("config") or {}))  # type: ignore[arg-type]
+        except TypeError as exc:
+            raise ValueError(f"bad toolcall config in row: {exc}") from exc
+        seed = row["seed"]
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"bad toolcall seed in row: {seed!r}")
+        return generate_cached(seed, config)
+
+
+def _messages(task: ToolTask, canon: Canonical, rewards: np.ndarray, reason: str) -> dict[str, str]:
+    """Directive messages for the failed objectives of one canonical answer."""
+    from vecreward_envs.toolcall.catalog import catalog
+
+    cat = catalog()
+    names = [cat[task.tools[s]].name if s >= 0 else "<unknown>"
+             for s in canon.call_tool[0, : min(int(canon.n_calls[0]), canon.call_tool.shape[1])]]
+    want = [cat[task.tools[s]].name for s, _ in task.gt_calls]
+    out: dict[str, str] = {}
+    if rewards[0] < 1:
+        out["format"] = reason or "the tag skeleton differs from what the task needs (" + \
+            ("tool_call" if task.gt_calls else "no tool_call") + \
+            (" + response" if task.response is not None else "") + ")"
+    if rewards[1] < 1:
+        out["tool_name"] = f"called {names}, the request needs {want}"
+    if rewards[2] < 1:
+        out["param_keys"] = "parameter keys differ from the request's (missing, extra or unknown keys)"
+    if rewards[3] < 1:
+        out["param_values"] = "some parameter values differ from the request's (after the required conversions)"
+    for c, kind in enumerate(CONSTRAINT_KINDS):
+        v = rewards[C0 + c]
+        if np.isnan(v) or v >= 1:
+            continue
+        spec = task.constraints[kind]
+        if kind == "max_calls":
+            msg = f"made {int(canon.n_calls[0])} calls, at most {spec['n']} allowed"
+        elif kind == "forbidden_tool":
+            msg = f"called the forbidden tool {spec['name']}"
+        elif kind == "unit":
+            msg = f"{spec['name']} is not in the required unit (converted value expected)"
+        elif kind == "format":
+            msg = f"{spec['name']} is not written as {spec['format']}"
+        elif kind == "order":
+            msg = f"{cat[task.tools[spec['first']]].name} must be called before " \
+                  f"{cat[task.tools[spec['second']]].name}; calls were {names}"
+        elif kind == "response_length":
+            msg = f"the response has {int(canon.resp_words[0])} words, at most {spec['words']} allowed"
+        else:
+            msg = f"the response does not mention {spec['text']}" if canon.has_resp[0] else "no <response>"
+        out[f"constraint/{kind}"] = msg
+    return out
