@@ -255,7 +255,10 @@ def _messages(task: ToolTask, canon: Canonical, rewards: np.ndarray, reason: str
     if rewards[2] < 1:
         out["param_keys"] = "parameter keys differ from the request's (missing, extra or unknown keys)"
     if rewards[3] < 1:
-        out["param_values"] = "some parameter values differ from the request's (after the required conversions)"
+        wrong = [f"{prm}: got {_observed(task, canon, g, prm)}, expected {value!r}"
+                 for g, (_, params) in enumerate(task.gt_calls) for prm, value in params.items()
+                 if _observed(task, canon, g, prm) != repr(value)]
+        out["param_values"] = "; ".join(wrong[:3]) or "values differ from the request's"
     for c, kind in enumerate(CONSTRAINT_KINDS):
         v = rewards[C0 + c]
         if np.isnan(v) or v >= 1:
@@ -266,9 +269,13 @@ def _messages(task: ToolTask, canon: Canonical, rewards: np.ndarray, reason: str
         elif kind == "forbidden_tool":
             msg = f"called the forbidden tool {spec['name']}"
         elif kind == "unit":
-            msg = f"{spec['name']} is not in the required unit (converted value expected)"
+            expected = task.gt_calls[spec["call"]][1][spec["name"]]
+            got = _observed(task, canon, spec["call"], spec["name"])
+            msg = f"{spec['name']} must be in the required unit: got {got}, expected {expected!r}"
         elif kind == "format":
-            msg = f"{spec['name']} is not written as {spec['format']}"
+            expected = task.gt_calls[spec["call"]][1][spec["name"]]
+            msg = f"{spec['name']} must be written as {spec['format']}: got " \
+                  f"{_observed(task, canon, spec['call'], spec['name'])}, expected {expected!r}"
         elif kind == "order":
             msg = f"{cat[task.tools[spec['first']]].name} must be called before " \
                   f"{cat[task.tools[spec['second']]].name}; calls were {names}"
@@ -278,3 +285,20 @@ def _messages(task: ToolTask, canon: Canonical, rewards: np.ndarray, reason: str
             msg = f"the response does not mention {spec['text']}" if canon.has_resp[0] else "no <response>"
         out[f"constraint/{kind}"] = msg
     return out
+
+
+def _observed(task: ToolTask, canon: Canonical, g: int, name: str) -> str:
+    """What the first call of ground-truth call g's tool gave for parameter ``name`` (repr, or why none)."""
+    slot = task.gt_calls[g][0]
+    tool = task.shown_tools[slot]
+    p = next(i for i, prm in enumerate(tool.params) if prm.name == name)
+    n_stored = min(int(canon.n_calls[0]), canon.call_tool.shape[1])
+    calls = [i for i in range(n_stored) if canon.call_tool[0, i] == slot]
+    if not calls:
+        return f"no call of {tool.name}"
+    code = int(canon.call_val[0, calls[0], p])
+    if code == -1:
+        return "nothing (the key is missing)"
+    if code == -2:
+        return "a value matching none of the valid readings"
+    return repr(task.candidates[slot][p][code])

@@ -1,0 +1,83 @@
+"""GRPO vs RVPO on tool-call tasks with >= 5 constraints, one of them a hard bottleneck: its pass rate per scheme.
+
+Every task has 5-6 constraints, and ``max_calls`` in its hard form (the limit is one call below what the request
+needs, so the request and the constraint pull against each other). Each run is ``vecreward train --task toolcall
+--agent small`` (300 imitation steps on request-serving demonstrations, then 300 RL steps under the aggregator); the
+script reads the last evaluation of every run and prints the bottleneck's pass rate (mean and spread over seeds)
+with the other objectives next to it.
+
+    python benchmarks/toolcall_bottleneck.py                      # 2 schemes x 3 seeds (a few minutes on 2 cores)
+    python benchmarks/toolcall_bottleneck.py --warm-start-steps 0 --steps 600   # RL from scratch
+    python benchmarks/toolcall_bottleneck.py --steps 20 --seeds 0  # smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+BOTTLENECK = "max_calls"
+TASK_PARAMS = ("min_constraints=5", "max_constraints=6", f"bottleneck={BOTTLENECK}")
+SHOWN = ("constraint/max_calls", "tool_name", "param_values", "format", "constraint/order", "constraint/unit",
+         "constraint/format", "constraint/response_field")
+
+
+def run(aggregator: str, seed: int, steps: int, warm: int, out: Path) -> dict[str, float]:
+    """One training run; the last evaluation's metrics."""
+    run_dir = out / f"{aggregator}-seed{seed}"
+    cmd = [sys.executable, "-m", "agents", "train", "--task", "toolcall", "--agent", "small", "--aggregator",
+           aggregator, "--seed", str(seed), "--steps", str(steps), "--batch-size", "16", "--group-size", "8",
+           "--train-instances", "512", "--eval-instances", "32", "--eval-samples", "16",
+           "--eval-every", str(steps), "--warm-start-steps", str(warm), "--run-dir", str(run_dir), "--no-progress",
+           "--no-tensorboard"]
+    for param in TASK_PARAMS:
+        cmd += ["--task-param", param]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    return next(r for r in reversed(rows) if "eval/bottleneck" in r)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--warm-start-steps", type=int, default=300,
+                        help="imitation steps on request-serving demonstrations before RL (0: RL from scratch)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--aggregators", nargs="+", default=["grpo", "rvpo"])
+    parser.add_argument("--out", type=Path, default=None, help="run directories (default: a temporary folder)")
+    args = parser.parse_args()
+    out = args.out or Path(tempfile.mkdtemp(prefix="toolcall-bottleneck-"))
+    results: dict[str, list[dict[str, float]]] = {}
+    for aggregator in args.aggregators:
+        for seed in args.seeds:
+            start = time.perf_counter()
+            results.setdefault(aggregator, []).append(run(aggregator, seed, args.steps, args.warm_start_steps, out))
+            value = results[aggregator][-1][f"eval/{BOTTLENECK.join(('constraint/', ''))}/mean"]
+            print(f"{aggregator} seed {seed}: bottleneck pass rate {value:.3f} ({time.perf_counter() - start:.0f} s)",
+                  flush=True)
+    print(f"\nbottleneck = constraint/{BOTTLENECK}; tasks: {', '.join(TASK_PARAMS)}; "
+          f"{args.warm_start_steps} imitation + {args.steps} RL steps, "
+          f"seeds {args.seeds}; eval: 32 held-out tasks x 16 samples; mean +- std over seeds (per-seed values)\n")
+    print("| objective | " + " | ".join(args.aggregators) + " |")
+    print("|---|" + "---|" * len(args.aggregators))
+    for name in SHOWN:
+        cells = []
+        for aggregator in args.aggregators:
+            values = np.array([r[f"eval/{name}/mean"] for r in results[aggregator]])
+            cells.append(f"{values.mean():.3f} +- {values.std():.3f} ({', '.join(f'{v:.2f}' for v in values)})")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    for key in ("eval/bottleneck", "eval/best@1"):
+        cells = [f"{np.mean([r[key] for r in results[a]]):.3f}" for a in args.aggregators]
+        print(f"| {key} | " + " | ".join(cells) + " |")
+    print(f"\nrun directories: {out}")
+
+
+if __name__ == "__main__":
+    main()
