@@ -13,7 +13,7 @@ Schemes:
 - ``personas``: GRPO with per-agent weights, agent 0 (1, 1, 0, 1) "gold-lover", agent 1 (1, 0, 1, 1)
   "diamond-lover" (the env's ``personas`` argument, given to the aggregator as objective weights).
 
-    python examples/multiagent_corner_split.py                  # 3 seeds x 3 schemes, about 15 minutes on 2 cores
+    python examples/multiagent_corner_split.py                  # 3 seeds x 3 schemes, about 10 minutes on 2 cores
     python examples/multiagent_corner_split.py --steps 5 --seeds 1 --eval-instances 8   # a quick look
 """
 
@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from agents.multiagent.train import MultiAgentConfig, train_multiagent
+from agents.small import SmallPolicyConfig
 
 PERSONAS = ((1.0, 1.0, 0.0, 1.0), (1.0, 0.0, 1.0, 1.0))
 SCHEMES = {
@@ -40,7 +41,9 @@ COLUMNS = ("eval/split_rate", "eval/same_corner_rate", "eval/all_reach_rate", "e
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--warm-start", type=int, default=50)
     parser.add_argument("--eval-instances", type=int, default=32)
@@ -58,15 +61,17 @@ def main() -> None:
     started_all = time.perf_counter()
     for seed in range(args.seeds):
         for name in names:
-            config = MultiAgentConfig(mode=mode, steps=args.steps, warm_start_steps=args.warm_start,
-                                      eval_instances=args.eval_instances, seed=seed, **SCHEMES[name])
+            config = MultiAgentConfig(mode=mode, steps=args.steps, batch_size=args.batch_size,
+                                      warm_start_steps=args.warm_start, eval_instances=args.eval_instances,
+                                      policy=SmallPolicyConfig(lr=args.lr), seed=seed, **SCHEMES[name])
             result = train_multiagent(config)
             row = dict(result.last_eval)
             row["wall_s"] = result.seconds
             results[name].append(row)
             print(f"{name} seed {seed}: " + ", ".join(f"{c.replace('eval/', '')}={row[c]:.3f}" for c in COLUMNS)
                   + f", wall {row['wall_s']:.0f}s", flush=True)
-    print(f"\n2 agents ({mode} policies), {args.steps} steps (B=16, G=8, {args.warm_start} warm-start steps), "
+    print(f"\n2 agents ({mode} policies), {args.steps} steps (B={args.batch_size}, G=8, lr {args.lr}, "
+          f"{args.warm_start} warm-start steps), "
           f"{args.seeds} seeds, eval {args.eval_instances} held-out mazes x 8 sampled games "
           f"(vpo: x 3 answers); mean +- std over seeds")
     print(" | ".join(["scheme", *[c.replace("eval/", "") for c in COLUMNS], "wall_s"]))

@@ -127,6 +127,7 @@ class ConflictMazeParallelEnv(ParallelEnv):
         self._obs = np.zeros((1, self.n_agents, obs_space.shape[0]), dtype=np.int16)  # [1, A, D]
         self.instance: MazeInstance | None = None
         self.np_random, self.np_random_seed = seeding.np_random(None)
+        self._bind()
 
     # PettingZoo asks for the same space object on every call.
     def observation_space(self, agent: str) -> spaces.Box:
@@ -142,19 +143,33 @@ class ConflictMazeParallelEnv(ParallelEnv):
         return self.reward_spaces[agent]
 
     def _infos(self, agents: list[str]) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for name in agents:
-            info: dict[str, Any] = {"instance_seed": self.instance.seed if self.instance is not None else -1}
-            if self.personas is not None:
-                info["persona"] = self.personas[name]
-            out[name] = info
-        return out
+        seed = self.instance.seed if self.instance is not None else -1
+        if self.personas is None:
+            return {name: {"instance_seed": seed} for name in agents}
+        return {name: {"instance_seed": seed, "persona": self.personas[name]} for name in agents}
 
     def _observations(self, agents: list[str]) -> dict[str, np.ndarray]:
+        K.observe_one(*self._obs_args)
+        obs = self._obs[0].copy()  # [A, D], one copy per step; each agent gets its row
+        return {name: obs[self._index[name]] for name in agents}
+
+    def _bind(self) -> None:
+        """Kernel arguments as views into the state rows, built once instead of at every step."""
         s = self._state
-        K.observe_one(0, s.cells, s.seen, s.pos, s.counts, s.active, s.steps_left, self.config.n_item_types,
-                      self._obs)
-        return {name: self._obs[0, self._index[name]].copy() for name in agents}
+        self._step_args = (s.cells[0], s.seen[0], s.pos[0], s.counts[0], s.active[0], s.reached[0],
+                           s.steps_left[0], s.totals[0], self._nbr, self._params, self._moves, s.rewards[0],
+                           s.done[0])
+        self._obs_args = (0, s.cells, s.seen, s.pos, s.counts, s.active, s.steps_left, self.config.n_item_types,
+                          self._obs)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_step_args"] = state["_obs_args"] = ()  # views would unpickle as copies that no longer alias
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._bind()
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
@@ -174,26 +189,30 @@ class ConflictMazeParallelEnv(ParallelEnv):
             raise RuntimeError("step() called before reset() or after every agent is done")
         if not isinstance(actions, dict):
             raise ValueError(f"actions must be a dict agent -> move, got {type(actions).__name__}")
-        unknown = sorted(set(actions) - set(self.agents))
-        missing = sorted(set(self.agents) - set(actions))
-        if unknown or missing:
-            raise ValueError(f"actions must be given for exactly the agents in the maze {self.agents}; missing "
-                             f"{missing}, not in the maze {unknown}")
-        for name, action in actions.items():
-            self._moves[self._index[name]] = _check_action(name, action)
-        s = self._state
-        K.game_step(s.cells[0], s.seen[0], s.pos[0], s.counts[0], s.active[0], s.reached[0], s.steps_left[0],
-                    s.totals[0], self._nbr, self._params, self._moves, s.rewards[0], s.done[0])
         stepped = self.agents
+        if len(actions) != len(stepped) or not all(name in actions for name in stepped):
+            unknown = sorted(set(actions) - set(stepped))
+            missing = sorted(set(stepped) - set(actions))
+            raise ValueError(f"actions must be given for exactly the agents in the maze {stepped}; missing "
+                             f"{missing}, not in the maze {unknown}")
+        index, moves = self._index, self._moves
+        for name in stepped:
+            action = actions[name]
+            if type(action) is not int or not 0 <= action < 4:  # fast path for plain ints
+                action = _check_action(name, action)
+            moves[index[name]] = action
+        s = self._state
+        K.game_step(*self._step_args)
         obs = self._observations(stepped)
-        rewards = {name: s.rewards[0, self._index[name]].copy() for name in stepped}
-        terminations = {name: bool(s.done[0, self._index[name]]) for name in stepped}
+        vectors = s.rewards[0].copy()  # [A, K], one copy per step
+        done = s.done[0].tolist()
+        rewards = {name: vectors[index[name]] for name in stepped}
+        terminations = {name: done[index[name]] for name in stepped}
         truncations = dict.fromkeys(stepped, False)
         infos = self._infos(stepped)
         for name in stepped:
             if terminations[name]:
-                a = self._index[name]
-                infos[name]["reached_end"] = bool(s.reached[0, a])
+                infos[name]["reached_end"] = bool(s.reached[0, index[name]])
                 if self.personas is not None:
                     infos[name]["persona_utility"] = float(self.personas[name] @ rewards[name])
         self.agents = [name for name in stepped if not terminations[name]]
