@@ -33,6 +33,17 @@ def test_checker_catches_a_broken_reward_space() -> None:
         check_parallel_env(lambda: Broken())
 
 
+def test_checker_catches_nondeterminism() -> None:
+    class Unseeded(conflict_maze_v0.ConflictMazeParallelEnv):
+        draws = iter(range(10**6))
+
+        def reset(self, seed=None, options=None):  # noqa: ANN001, ANN202
+            return super().reset(seed=next(self.draws), options=options)  # ignores the seed
+
+    with pytest.raises(EnvContractError, match="not deterministic"):
+        check_parallel_env(lambda: Unseeded(instance_pool=4))
+
+
 def test_reward_space_and_names() -> None:
     env = conflict_maze_v0.parallel_env(n_agents=3, n_item_types=3, conflict="off", size=11)
     for agent in env.possible_agents:
