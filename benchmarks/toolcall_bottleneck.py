@@ -29,7 +29,7 @@ SHOWN = ("constraint/max_calls", "tool_name", "param_values", "format", "constra
          "constraint/format", "constraint/response_field")
 
 
-def run(aggregator: str, seed: int, steps: int, warm: int, out: Path) -> dict[str, float]:
+def run(aggregator: str, seed: int, steps: int, warm: int, out: Path, params: list[str]) -> dict[str, float]:
     """One training run; the last evaluation's metrics."""
     run_dir = out / f"{aggregator}-seed{seed}"
     cmd = [sys.executable, "-m", "agents", "train", "--task", "toolcall", "--agent", "small", "--aggregator",
@@ -39,6 +39,8 @@ def run(aggregator: str, seed: int, steps: int, warm: int, out: Path) -> dict[st
            "--no-tensorboard"]
     for param in TASK_PARAMS:
         cmd += ["--task-param", param]
+    for param in params:
+        cmd += ["--aggregator-param", param]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
     return next(r for r in reversed(rows) if "eval/bottleneck" in r)
@@ -51,6 +53,8 @@ def main() -> None:
                         help="imitation steps on request-serving demonstrations before RL (0: RL from scratch)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--aggregators", nargs="+", default=["grpo", "rvpo"])
+    parser.add_argument("--rvpo-param", action="append", default=[], metavar="KEY=VALUE",
+                        help="an rvpo parameter, e.g. total_steps=300 (its temperature ramp over the run's length)")
     parser.add_argument("--out", type=Path, default=None, help="run directories (default: a temporary folder)")
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="toolcall-bottleneck-"))
@@ -58,12 +62,13 @@ def main() -> None:
     for aggregator in args.aggregators:
         for seed in args.seeds:
             start = time.perf_counter()
-            results.setdefault(aggregator, []).append(run(aggregator, seed, args.steps, args.warm_start_steps, out))
+            results.setdefault(aggregator, []).append(run(aggregator, seed, args.steps, args.warm_start_steps, out,
+                                                      args.rvpo_param if aggregator == "rvpo" else []))
             value = results[aggregator][-1][f"eval/{BOTTLENECK.join(('constraint/', ''))}/mean"]
             print(f"{aggregator} seed {seed}: bottleneck pass rate {value:.3f} ({time.perf_counter() - start:.0f} s)",
                   flush=True)
     print(f"\nbottleneck = constraint/{BOTTLENECK}; tasks: {', '.join(TASK_PARAMS)}; "
-          f"{args.warm_start_steps} imitation + {args.steps} RL steps, "
+          f"{args.warm_start_steps} imitation + {args.steps} RL steps, rvpo params {args.rvpo_param or 'default'}, "
           f"seeds {args.seeds}; eval: 32 held-out tasks x 16 samples; mean +- std over seeds (per-seed values)\n")
     print("| objective | " + " | ".join(args.aggregators) + " |")
     print("|---|" + "---|" * len(args.aggregators))
