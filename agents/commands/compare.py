@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     plots = report.plot_all(out, records, rows) if records else []
     header = (f"{len(records)} runs ({', '.join(tasks)}; budget {args.budget}; {args.seeds} seeds), "
               f"{time.perf_counter() - started:.0f} s wall on {jobs} worker(s), backend {args.backend}.")
-    path = report.write_report(out, summary, plots, header)
+    path = report.write_report(out, summary, plots, header, records)
     report.print_summary(console, summary)
     console.print(f"{header}\nReport: {path}  Table: {out / 'results.csv'}  TensorBoard: tensorboard --logdir {out}")
     for run_id, error in failures:

@@ -1,7 +1,8 @@
 """``vecreward reproduce <claim>``: one claim of the seed papers measured at toy scale, next to the paper's number.
 
 Each claim (``agents.reproduce.CLAIMS``) runs its measurement over ``--seeds`` seeds, prints a table (mean +- std
-over seeds next to what the paper reports) with a one-line reading, and writes ``<out>/<claim>/result.json``.
+over seeds next to what the paper reports) with a one-line reading, and writes ``<out>/<claim>/result.json`` and
+``result.md``.
 """
 
 from __future__ import annotations
@@ -89,9 +90,25 @@ def _run_claim(console: object, claim: object, config: object) -> int:
     tmp = path.with_name("result.json.tmp")
     tmp.write_text(json.dumps(data, indent=1, default=float))
     os.replace(tmp, path)
+    md = out / "result.md"
+    md_tmp = md.with_name("result.md.tmp")
+    md_tmp.write_text(markdown(data))
+    os.replace(md_tmp, md)
     _print_result(console, data)
     console.print(f"{wall:.0f} s. Written: {path}" + (f"; plots: {', '.join(result.plots)}" if result.plots else ""))  # type: ignore[attr-defined]
     return 0
+
+
+def markdown(data: dict) -> str:
+    """A claim's result as a Markdown table (mean +- std over seeds, per-seed values, the paper's number)."""
+    lines = [f"| measure | method | ours: mean +- std ({data['seeds']} seeds) | per seed | paper |",
+             "|---|---|---|---|---|"]
+    for r in data["rows"]:
+        per_seed = " ".join(f"{v:.3f}" for v in r["values"])
+        ours = f"{r['mean']:.3f} +- {r['std']:.3f}"
+        lines.append(f"| {r['measure']} | {r['method']} | {ours} | {per_seed} | {r['paper']} |")
+    lines += ["", f"Paper: {data['paper']}.", "", f"Reading (computed): {data['reading']}."]
+    return "\n".join(lines) + "\n"
 
 
 def _print_list(console: object, claims: dict) -> None:

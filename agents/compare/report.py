@@ -100,6 +100,29 @@ def markdown_table(summary: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def objective_tables(records: list[dict[str, Any]]) -> str:
+    """Per task: the final held-out mean of every objective under each aggregator (mean over seeds), Markdown.
+
+    The summary's columns are the same for every task; this is where a task's own objectives (the maze's items,
+    each test group of the code tests, each tool-call criterion and constraint) are reported.
+    """
+    blocks = []
+    for task in sorted({r["task"] for r in records}):
+        task_records = [r for r in records if r["task"] == task]
+        names = task_records[0]["reward_names"]
+        lines = [f"### {task}: per-objective means (final evaluation, mean over seeds; NaN = never applicable)", "",
+                 "| aggregator | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for agg in dict.fromkeys(r["aggregator"] for r in task_records):
+            finals = [r["final"] for r in task_records if r["aggregator"] == agg]
+            cells = []
+            for name in names:
+                values = np.array([f.get(f"eval/{name}/mean", np.nan) for f in finals], dtype=np.float64)
+                cells.append(f"{np.nanmean(values):.3f}" if np.any(~np.isnan(values)) else "NaN")
+            lines.append(f"| {agg} | " + " | ".join(cells) + " |")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
 def print_summary(console: Any, summary: list[dict[str, Any]]) -> None:
     """The summary as a rich table."""
     from rich.table import Table
@@ -200,9 +223,12 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-def write_report(out_dir: Path, summary: list[dict[str, Any]], plots: list[Path], header: str) -> Path:
-    """``report.md`` with the summary table and the plots."""
+def write_report(out_dir: Path, summary: list[dict[str, Any]], plots: list[Path], header: str,
+                 records: list[dict[str, Any]] | None = None) -> Path:
+    """``report.md`` with the summary table, the per-objective tables of each task and the plots."""
     lines = ["# vecreward compare", "", header, "", markdown_table(summary), ""]
+    if records:
+        lines += [objective_tables(records), ""]
     lines += [f"![{p.stem}]({p.name})" for p in plots]
     lines += ["", "Tidy results: `results.csv` / `results.parquet` (one row per run and evaluation step). "
               "TensorBoard: `tensorboard --logdir runs/`."]

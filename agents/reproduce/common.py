@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,7 +143,10 @@ def make_spec(task: str, label: str, seed: int, pipeline: PipelineConfig, budget
 
 
 def train_all(ctx: ClaimContext, specs: list[RunSpec]) -> dict[str, dict[str, Any]]:
-    """Train every spec (finished ones are reused) in the local process pool; run_id -> record.
+    """Train every spec in the local process pool (or in this process with one job); run_id -> record.
+
+    A run already in the claim's directory is reused (finished) or continued (interrupted) when its config is the
+    same, and redone from scratch when the claim's budget changed.
 
     Raises:
         RuntimeError: a run failed (its error is in the message).
@@ -151,6 +155,11 @@ def train_all(ctx: ClaimContext, specs: list[RunSpec]) -> dict[str, dict[str, An
 
     out = ctx.out / f"runs-{ctx.config.budget}"
     (out / "runs").mkdir(parents=True, exist_ok=True)
+    for spec in specs:  # a finished or interrupted run is reused only when its config is still the same
+        run_dir = out / "runs" / spec.run_id
+        saved = run_dir / "config.json"
+        if saved.exists() and json.loads(saved.read_text()) != json.loads(json.dumps(spec.config.to_dict())):
+            shutil.rmtree(run_dir)
     if ctx.config.jobs == 1:  # in this process: no worker start-up (tiny budgets, tests)
         from agents.compare.worker import run_one
 

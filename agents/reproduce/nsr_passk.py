@@ -45,6 +45,17 @@ PAPER = {"grpo": "50.0", "psr": "43.3", "nsr": "53.3", "w_reinforce": "56.7"}
 """pass@256 on AIME25 (percent), Qwen2.5-Math-7B."""
 
 
+def _untrained(family: object, budget: TrainBudget, seed: int) -> np.ndarray:
+    """[B, G, 1, K]: the initial policy of ``seed`` on the held-out problems (the baseline every scheme starts at)."""
+    from agents.small import SmallPolicy
+    from llm_bridge.rollout import score
+
+    problems = family.instances(1_000_000, budget.eval_instances)  # type: ignore[attr-defined]
+    policy = SmallPolicy(family, problems[0], seed=seed)
+    samples = policy.sample(family, problems, budget.eval_samples, 1)
+    return np.asarray(score(family, problems, samples, view=policy.view).rewards, dtype=np.float64)
+
+
 def run(ctx: ClaimContext) -> ClaimOutput:
     """Train each scheme on each seed; pass@k curves of 64-sample pools."""
     budget = BUDGETS[ctx.config.budget]
@@ -65,13 +76,14 @@ def run(ctx: ClaimContext) -> ClaimOutput:
     success = list(SUCCESS)
     curves = {name: [pass_curve(eval_rewards(r), success, ks) for r in recs]
               for name, recs in by_method(records, "codetests", METHODS, ctx.seeds).items()}
+    curves["untrained"] = [pass_curve(_untrained(family, budget, seed), success, ks) for seed in ctx.seeds]
     rows = []
     for k in sorted({1, ks[len(ks) // 2], ks[-1]}):
         i = ks.index(k)
-        for name in METHODS:
+        for name in ("untrained", *METHODS):
             rows.append(row(f"pass@{k}", name, [c[i] for c in curves[name]],
-                            f"pass@256 {PAPER[name]}%" if k == ks[-1] else ""))
-    mean_curves = {name: np.mean(curves[name], axis=0).tolist() for name in METHODS}
+                            f"pass@256 {PAPER[name]}%" if k == ks[-1] and name in PAPER else ""))
+    mean_curves = {name: np.mean(curves[name], axis=0).tolist() for name in ("untrained", *METHODS)}
 
     def draw(ax: object) -> None:
         for name, values in mean_curves.items():
@@ -84,5 +96,6 @@ def run(ctx: ClaimContext) -> ClaimOutput:
     top = f"pass@{ks[-1]}"
     reading = (f"{top}: " + compare_means(rows, top, "nsr", "psr") + "; "
                + compare_means(rows, top, "w_reinforce", "grpo") + "; pass@1: "
-               + compare_means(rows, "pass@1", "psr", "nsr"))
+               + compare_means(rows, "pass@1", "psr", "nsr") + f"; {top} untrained "
+               + f"{np.mean([c[-1] for c in curves['untrained']]):.3f}")
     return ClaimOutput(rows=rows, reading=reading, plots=[plot], extra={"ks": ks, "pass@k": mean_curves})

@@ -32,8 +32,8 @@ from vecreward_envs.families import make_family
 BUDGETS = {
     "tiny": TrainBudget(steps=2, batch_size=4, group_size=4, eval_instances=4, eval_samples=4, eval_every=2,
                         train_instances=16),
-    "default": TrainBudget(steps=150, batch_size=32, group_size=8, eval_instances=200, eval_samples=16,
-                           eval_every=50, train_instances=2048),
+    "default": TrainBudget(steps=600, batch_size=32, group_size=8, eval_instances=200, eval_samples=16,
+                           eval_every=100, train_instances=2048),
 }
 PIPELINES = {
     "correctness": PipelineConfig(aggregator="dr_grpo", weights=(1.0, 0.0)),

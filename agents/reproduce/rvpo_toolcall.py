@@ -1,10 +1,13 @@
 """Claim 3: RVPO vs GDPO on tool-call tasks, the bottleneck constraint's pass rate over training.
 
 Needs the ``toolcall`` family (registered in ``vecreward_envs.families.FAMILIES``); the command refuses the claim
-with a clear message until it is. The small policy trains under GDPO and RVPO (its tau curriculum spanning the
-run); at every evaluation the bottleneck is the minimum over objectives of the held-out per-objective mean (for
-0/1 constraint objectives: the worst constraint's pass rate). Late-training degradation = best bottleneck over
-the curve minus the final one.
+with a clear message when it is not. Tasks carry 5-7 explicit constraints (the family's maximum is 7, one per
+kind, so the paper's 5-17 is cut at 7; with the 4 criteria that is up to K = 11 objectives) and every task
+includes the ``forbidden_tool`` constraint in its hardest form (it contradicts the request): the designated
+bottleneck. The small policy starts from a short imitation warm start on the family's solutions, then trains
+under GDPO and RVPO (its tau curriculum 0.5 -> 2.0 spanning the run). Measured at every evaluation on held-out
+tasks: the bottleneck constraint's pass rate, and the minimum over objectives of the per-objective mean.
+Late-training degradation = best value over the curve minus the final one.
 """
 
 from __future__ import annotations
@@ -31,41 +34,49 @@ BUDGETS = {
     "tiny": TrainBudget(steps=2, batch_size=4, group_size=4, eval_instances=2, eval_samples=4, eval_every=1,
                         train_instances=16),
     "default": TrainBudget(steps=120, batch_size=16, group_size=8, eval_instances=32, eval_samples=8,
-                           eval_every=10, train_instances=1024),
+                           eval_every=10, train_instances=1024, warm_start_steps=20),
 }
 METHODS = ("gdpo", "rvpo")
+BOTTLENECK = "forbidden_tool"
+TASK_PARAMS = {"min_constraints": 5, "max_constraints": 7, "bottleneck": BOTTLENECK}
 PAPER = {"gdpo": "0.215 (HealthBench), degrades late", "rvpo": "0.261, no late degradation"}
 
 
 def run(ctx: ClaimContext) -> ClaimOutput:
     """Train GDPO and RVPO on each seed; the bottleneck objective over training."""
     budget = BUDGETS[ctx.config.budget]
-    family = make_family("toolcall")
+    family = make_family("toolcall", **TASK_PARAMS)
     specs = [make_spec("toolcall", name, seed,
                        PipelineConfig(aggregator=name, aggregator_params=scheme_params(name, family, budget.steps)),
-                       budget) for name in METHODS for seed in ctx.seeds]
+                       budget, task_params=TASK_PARAMS) for name in METHODS for seed in ctx.seeds]
     records = train_all(ctx, specs)
     groups = by_method(records, "toolcall", METHODS, ctx.seeds)
-    curves = {name: [eval_curve(r, "eval/bottleneck") for r in recs] for name, recs in groups.items()}
+    key = f"eval/constraint/{BOTTLENECK}/mean"
+    curves = {name: [eval_curve(r, key) for r in recs] for name, recs in groups.items()}
+    minimum = {name: [eval_curve(r, "eval/bottleneck") for r in recs] for name, recs in groups.items()}
     rows = []
     for name in METHODS:
         finals = [c[1][-1] for c in curves[name]]
         peaks = [max(c[1]) for c in curves[name]]
-        rows.append(row("bottleneck pass rate, final", name, finals, PAPER[name]))
-        rows.append(row("bottleneck pass rate, best during training", name, peaks))
-        rows.append(row("late degradation (best - final)", name, [p - f for p, f in zip(peaks, finals, strict=True)],
-                        "GDPO > 0, RVPO ~ 0"))
+        rows.append(row(f"{BOTTLENECK} pass rate, final", name, finals, PAPER[name]))
+        rows.append(row(f"{BOTTLENECK} pass rate, best during training", name, peaks))
+        rows.append(row(f"{BOTTLENECK} late degradation (best - final)", name,
+                        [p - f for p, f in zip(peaks, finals, strict=True)], "GDPO > 0, RVPO ~ 0"))
+        rows.append(row("min over objectives of the mean, final", name, [c[1][-1] for c in minimum[name]]))
+        rows.append(row("pass@1 (every applicable objective at 1), final", name,
+                        [r["final"].get("eval/pass@1", float("nan")) for r in groups[name]]))
     steps = curves[METHODS[0]][0][0]
     mean_curves = {name: np.mean([c[1] for c in cs], axis=0).tolist() for name, cs in curves.items()}
 
     def draw(ax: object) -> None:
         for name, values in mean_curves.items():
             ax.plot(steps, values, marker="o", label=name)  # type: ignore[attr-defined]
-        ax.set(xlabel="step", ylabel="bottleneck objective (held-out mean)",  # type: ignore[attr-defined]
+        ax.set(xlabel="step", ylabel=f"{BOTTLENECK} constraint pass rate (held-out)",  # type: ignore[attr-defined]
                title=f"toolcall: bottleneck over training, mean of {len(ctx.seeds)} seeds")
         ax.legend()  # type: ignore[attr-defined]
 
     plot = save_plot(ctx, "bottleneck_toolcall.png", draw)
-    reading = ("final bottleneck: " + compare_means(rows, "bottleneck pass rate, final", "rvpo", "gdpo")
-               + "; late degradation: " + compare_means(rows, "late degradation (best - final)", "gdpo", "rvpo"))
+    reading = (f"final {BOTTLENECK}: " + compare_means(rows, f"{BOTTLENECK} pass rate, final", "rvpo", "gdpo")
+               + "; late degradation: "
+               + compare_means(rows, f"{BOTTLENECK} late degradation (best - final)", "gdpo", "rvpo"))
     return ClaimOutput(rows=rows, reading=reading, plots=[plot], extra={"steps": steps, "bottleneck": mean_curves})

@@ -19,6 +19,7 @@ def test_compare_runs_resumes_and_reports(tmp_path, capsys) -> None:  # noqa: AN
     for name in ("results.csv", "results.parquet", "report.md", "learning_probe.png", "bestk_probe.png",
                  "objectives_probe.png"):
         assert (out / name).exists(), name
+    assert "| aggregator | objective_a | objective_b |" in (out / "report.md").read_text()
     header = (out / "results.csv").read_text().splitlines()[0].split(",")
     assert {"task", "aggregator", "seed", "step", "eval/best@1", "eval/hypervolume"} <= set(header)
     # a second invocation without --resume refuses to overwrite; with --resume nothing is redone
@@ -91,3 +92,17 @@ def test_backend_is_validated_before_anything_runs(tmp_path, capsys, monkeypatch
     assert not out.exists()
     with pytest.raises(SystemExit):
         main(["compare", "--out", str(out), "--backend", "dask"])
+
+
+@pytest.mark.parametrize("task", ["maze", "codetests", "toolcall", "confidence", "easyhard"])
+def test_every_family_builds_a_grid(task) -> None:  # noqa: ANN001
+    from vecreward_envs.families import FAMILIES
+
+    if task not in FAMILIES:
+        pytest.skip(f"{task} is not registered")
+    family = make_family(task)
+    specs = build_grid([task], resolve_aggregators("all"), 1, "quick", {task: family})
+    assert len(specs) == 16
+    psr = next(s for s in specs if s.aggregator == "psr").config.pipeline.aggregator_params
+    assert list(psr["success_objectives"]) == list(family.success_objectives)
+    assert all(s.config.warm_start_steps == (100 if hasattr(family, "demonstrations") else 0) for s in specs)

@@ -60,5 +60,6 @@ def test_claim_runs_end_to_end_at_the_tiny_budget(tmp_path, capsys, name) -> Non
         finite = [v for v in r["values"] if v == v]
         if finite:
             assert r["mean"] == pytest.approx(np.mean(finite))
+    assert "| measure | method |" in (out / name / "result.md").read_text()
     for plot in data["plots"]:
         assert (out / name / plot).stat().st_size > 0
