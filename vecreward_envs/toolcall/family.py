@@ -25,6 +25,26 @@ from vecreward_envs.toolcall.text import (
     toolrl_reward,
 )
 
+
+class Demonstrations(np.ndarray):
+    """Structured demonstrations [N, L] that iterate as their N ground-truth completions (see ``demonstrations``)."""
+
+    texts: tuple[str, ...] = ()
+
+    def __array_finalize__(self, obj: object) -> None:
+        self.texts = getattr(obj, "texts", ())
+
+    def __iter__(self):  # noqa: ANN204 - yields str
+        if self.ndim == 2 and len(self.texts) == self.shape[0]:
+            return iter(self.texts)
+        return super().__iter__()
+
+
+def _mentions(task: ToolTask, response: str) -> bool:
+    code = task.constraints.get("response_field", {}).get("text")
+    return code is not None and code.casefold() in response.casefold()
+
+
 OBS_LEN = 8 + 8 + len(CONSTRAINT_KINDS) + 3
 """Length of ``observation()``."""
 OBS_VOCAB = 16
@@ -148,9 +168,39 @@ class ToolCallFamily:
             response = 0 if "response_field" in task.constraints else 1
         return self.encode_answer(task, calls, response)
 
-    def demonstrations(self, tasks: Sequence[ToolTask]) -> np.ndarray:
-        """int64 [N, L] ground-truth structured answers (serve the request; constraints are left to RL)."""
-        return np.stack([self.solution(t) for t in tasks])
+    def demonstrations(self, tasks: Sequence[ToolTask]) -> Demonstrations:
+        """int64 [N, L] ground-truth structured answers (serve the request; constraints are left to RL).
+
+        As an array these are structured tokens (the small policy's imitation targets); iterating over the result
+        yields the ground-truth completions instead, which is what a text policy's ``imitate`` reads (it turns
+        non-string demonstrations into text with ``format_answer``, which cannot know the task of a token row).
+        """
+        out = np.stack([self.solution(t) for t in tasks]).view(Demonstrations)
+        out.texts = tuple(t.ground_truth_text() for t in tasks)
+        return out
+
+    def format_structured(self, task: ToolTask, answer: object) -> str:
+        """A structured answer (tokens) as the completion that says the same (the text view scores it the same)."""
+        import json
+
+        batch = TaskBatch.stack([task])
+        canon = decode_structured(batch, np.zeros(1, np.int64), np.asarray(answer, np.int64).reshape(1, -1),
+                                  self.config.max_struct_calls)
+        parts = ["<think>Structured answer.</think>"]
+        calls = []
+        for i in range(int(canon.n_calls[0])):
+            slot = int(canon.call_tool[0, i])
+            tool = task.shown_tools[slot]
+            params = {prm.name: task.candidates[slot][p][int(canon.call_val[0, i, p])]
+                      for p, prm in enumerate(tool.params) if canon.call_val[0, i, p] >= 0}
+            calls.append(json.dumps({"name": tool.name, "parameters": params}))
+        if calls:
+            parts.append("<tool_call>\n" + "\n".join(calls) + "\n</tool_call>")
+        if canon.has_resp[0]:
+            words = int(canon.resp_words[0])
+            parts.append("<response>" + next(r for r in task.responses if len(r.split()) == words
+                                             and bool(canon.resp_field[0]) == _mentions(task, r)) + "</response>")
+        return "\n".join(parts)
 
     def pass_flags(self, rewards: np.ndarray) -> np.ndarray:
         """Bool [..., K]: objective fully achieved (NaN, not applicable, is never a pass)."""
@@ -182,9 +232,17 @@ class ToolCallFamily:
         """What a completion holds; never raises."""
         return parse_completion(completion)
 
-    def format_answer(self, task: ToolTask) -> str:
-        """The ground-truth completion (ToolRL's format)."""
-        return task.ground_truth_text()
+    def format_answer(self, answer: ToolTask | str) -> str:
+        """A task's ground-truth completion (ToolRL's format); a string is returned as it is.
+
+        Raises:
+            ValueError: a structured token row (it needs its task: use ``format_structured(task, tokens)``).
+        """
+        if isinstance(answer, ToolTask):
+            return answer.ground_truth_text()
+        if isinstance(answer, str):
+            return answer
+        raise ValueError("a structured toolcall answer needs its task: use family.format_structured(task, tokens)")
 
     def toolrl_reward(self, completion: object, task: ToolTask) -> ToolRLScore:
         """ToolRL's scalar (R_format, R_correct) of a completion."""

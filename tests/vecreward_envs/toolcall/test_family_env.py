@@ -82,3 +82,25 @@ def test_env_views() -> None:
         env.step(np.array([0.5]))
     with pytest.raises(TypeError, match="valid"):
         gym.make("vecreward/ToolCall-v0", n_tool=3)
+
+
+def test_structured_answers_render_as_equivalent_completions() -> None:
+    family = ToolCallFamily(min_constraints=3, max_constraints=6)
+    tasks = family.instances(0, 40)
+    tokens = np.random.default_rng(3).integers(0, len(family.answer_vocab), (40, family.config.answer_len + 1))
+    tokens[::2] = family.demonstrations(tasks[::2])
+    structured = family.score_answers(tasks, tokens, np.arange(40))
+    text, _ = family.score_completion_batch(tasks, [family.format_structured(t, x) for t, x in
+                                                    zip(tasks, tokens, strict=True)])
+    np.testing.assert_array_equal(structured, text)
+
+
+def test_demonstrations_serve_both_policies() -> None:
+    family = ToolCallFamily()
+    tasks = family.instances(0, 3)
+    demos = family.demonstrations(tasks)
+    assert np.asarray(demos).shape[0] == 3 and np.asarray(demos).dtype == np.int64  # the small policy's view
+    assert list(demos) == [t.ground_truth_text() for t in tasks]  # a text policy iterates completions
+    assert family.format_answer(tasks[0]) == tasks[0].ground_truth_text()
+    with pytest.raises(ValueError, match="format_structured"):
+        family.format_answer(np.asarray(demos)[0])
