@@ -1,13 +1,14 @@
 """GRPO vs RVPO on tool-call tasks with >= 5 constraints, one of them a hard bottleneck: its pass rate per scheme.
 
-Every task has 5-6 constraints, and ``max_calls`` in its hard form (the limit is one call below what the request
-needs, so the request and the constraint pull against each other). Each run is ``vecreward train --task toolcall
---agent small`` (300 imitation steps on request-serving demonstrations, then 300 RL steps under the aggregator); the
-script reads the last evaluation of every run and prints the bottleneck's pass rate (mean and spread over seeds)
-with the other objectives next to it.
+Every task has 5-6 constraints, one of them (``--bottleneck``, default ``max_calls``) in its hardest form: for
+``max_calls`` the limit is one call below what the request needs, so the request and the constraint pull against
+each other. Each run is ``vecreward train --task toolcall --agent small`` (by default 300 imitation steps on
+request-serving demonstrations, then 300 RL steps under the aggregator); the script reads the last evaluation of
+every run and prints the bottleneck's pass rate (mean and spread over seeds) with the other objectives next to it.
 
     python benchmarks/toolcall_bottleneck.py                      # 2 schemes x 3 seeds (a few minutes on 2 cores)
     python benchmarks/toolcall_bottleneck.py --warm-start-steps 0 --steps 600   # RL from scratch
+    python benchmarks/toolcall_bottleneck.py --bottleneck order --warm-start-steps 0 --steps 600
     python benchmarks/toolcall_bottleneck.py --steps 20 --seeds 0  # smoke run
 """
 
@@ -23,13 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-BOTTLENECK = "max_calls"
-TASK_PARAMS = ("min_constraints=5", "max_constraints=6", f"bottleneck={BOTTLENECK}")
 SHOWN = ("constraint/max_calls", "tool_name", "param_values", "format", "constraint/order", "constraint/unit",
          "constraint/format", "constraint/response_field")
 
 
-def run(aggregator: str, seed: int, steps: int, warm: int, out: Path, params: list[str]) -> dict[str, float]:
+def run(aggregator: str, seed: int, steps: int, warm: int, out: Path, params: list[str], task_params: tuple[str, ...]
+        ) -> dict[str, float]:
     """One training run; the last evaluation's metrics."""
     run_dir = out / f"{aggregator}-seed{seed}"
     cmd = [sys.executable, "-m", "agents", "train", "--task", "toolcall", "--agent", "small", "--aggregator",
@@ -37,7 +37,7 @@ def run(aggregator: str, seed: int, steps: int, warm: int, out: Path, params: li
            "--train-instances", "512", "--eval-instances", "32", "--eval-samples", "16",
            "--eval-every", str(steps), "--warm-start-steps", str(warm), "--run-dir", str(run_dir), "--no-progress",
            "--no-tensorboard"]
-    for param in TASK_PARAMS:
+    for param in task_params:
         cmd += ["--task-param", param]
     for param in params:
         cmd += ["--aggregator-param", param]
@@ -53,26 +53,29 @@ def main() -> None:
                         help="imitation steps on request-serving demonstrations before RL (0: RL from scratch)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--aggregators", nargs="+", default=["grpo", "rvpo"])
+    parser.add_argument("--bottleneck", default="max_calls", help="the constraint kind every task has, hardest form")
     parser.add_argument("--rvpo-param", action="append", default=[], metavar="KEY=VALUE",
                         help="an rvpo parameter, e.g. total_steps=300 (its temperature ramp over the run's length)")
     parser.add_argument("--out", type=Path, default=None, help="run directories (default: a temporary folder)")
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="toolcall-bottleneck-"))
+    task_params = ("min_constraints=5", "max_constraints=6", f"bottleneck={args.bottleneck}")
+    key = f"constraint/{args.bottleneck}"
     results: dict[str, list[dict[str, float]]] = {}
     for aggregator in args.aggregators:
         for seed in args.seeds:
             start = time.perf_counter()
             results.setdefault(aggregator, []).append(run(aggregator, seed, args.steps, args.warm_start_steps, out,
-                                                      args.rvpo_param if aggregator == "rvpo" else []))
-            value = results[aggregator][-1][f"eval/{BOTTLENECK.join(('constraint/', ''))}/mean"]
+                                                      args.rvpo_param if aggregator == "rvpo" else [], task_params))
+            value = results[aggregator][-1][f"eval/{key}/mean"]
             print(f"{aggregator} seed {seed}: bottleneck pass rate {value:.3f} ({time.perf_counter() - start:.0f} s)",
                   flush=True)
-    print(f"\nbottleneck = constraint/{BOTTLENECK}; tasks: {', '.join(TASK_PARAMS)}; "
+    print(f"\nbottleneck = {key}; tasks: {', '.join(task_params)}; "
           f"{args.warm_start_steps} imitation + {args.steps} RL steps, rvpo params {args.rvpo_param or 'default'}, "
           f"seeds {args.seeds}; eval: 32 held-out tasks x 16 samples; mean +- std over seeds (per-seed values)\n")
     print("| objective | " + " | ".join(args.aggregators) + " |")
     print("|---|" + "---|" * len(args.aggregators))
-    for name in SHOWN:
+    for name in (key, *(n for n in SHOWN if n != key)):
         cells = []
         for aggregator in args.aggregators:
             values = np.array([r[f"eval/{name}/mean"] for r in results[aggregator]])

@@ -15,7 +15,6 @@ import numpy as np
 
 from vecreward_envs.toolcall.catalog import (
     CITIES,
-    KINDS,
     MONTHS,
     NUMBER_KINDS,
     PEOPLE,
@@ -414,8 +413,3 @@ def generate(seed: int, config: ToolCallConfig | None = None) -> ToolTask:
 def generate_cached(seed: int, config: ToolCallConfig) -> ToolTask:
     """``generate`` with a cache (rows and resets regenerate the same tasks often)."""
     return generate(seed, config)
-
-
-def kind_spec(kind: str) -> object:
-    """The catalog's spec of a parameter kind."""
-    return KINDS[kind]
