@@ -68,8 +68,10 @@ def main() -> None:
             row = dict(result.last_eval)
             row["wall_s"] = result.seconds
             results[name].append(row)
+            first = (f", split_rate of first answers only={row['eval/split_rate_first']:.3f}"
+                     if "eval/split_rate_first" in row else "")
             print(f"{name} seed {seed}: " + ", ".join(f"{c.replace('eval/', '')}={row[c]:.3f}" for c in COLUMNS)
-                  + f", wall {row['wall_s']:.0f}s", flush=True)
+                  + first + f", wall {row['wall_s']:.0f}s", flush=True)
     print(f"\n2 agents ({mode} policies), {args.steps} steps (B={args.batch_size}, G=8, lr {args.lr}, "
           f"{args.warm_start} warm-start steps), "
           f"{args.seeds} seeds, eval {args.eval_instances} held-out mazes x 8 sampled games "

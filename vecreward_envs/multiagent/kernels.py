@@ -111,7 +111,8 @@ def game_step(cells, seen, pos, counts, active, reached, steps_left, totals, nbr
     """
     n_agents = pos.shape[0]
     n_types = totals.shape[0] - 1
-    was_active = active.copy()
+    for a in range(n_agents):  # remember who was active in out_done (no allocation: this runs on threads)
+        out_done[a] = active[a]
     _joint_move(cells, seen, nbr, pos, counts, active, reached, moves, n_types)
     steps_left[0] -= 1
     if steps_left[0] <= 0:
@@ -119,7 +120,7 @@ def game_step(cells, seen, pos, counts, active, reached, steps_left, totals, nbr
             active[a] = False
     over = True
     for a in range(n_agents):
-        done = was_active[a] and not active[a]
+        done = out_done[a] and not active[a]
         out_done[a] = done
         if done:
             _score(counts[a], totals, n_types, reached[a], params, out_rewards[a])

@@ -63,6 +63,12 @@ def test_config_checks() -> None:
         MultiAgentConfig(mode="central")
 
 
+def test_personas_become_the_agents_aggregator_weights() -> None:
+    config = MultiAgentConfig(personas=((1, 1, 0, 1), (1, 0, 1, 1)))
+    assert [p.weights for p in config.pipelines()] == [(1.0, 1.0, 0.0, 1.0), (1.0, 0.0, 1.0, 1.0)]
+    assert [p.weights for p in MultiAgentConfig().pipelines()] == [None, None]
+
+
 TINY = dict(steps=2, batch_size=2, group_size=2, warm_start_steps=1, train_instances=4, eval_instances=2,
             eval_samples=2, policy=SmallPolicyConfig(hidden=16, embed=4))
 
