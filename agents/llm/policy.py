@@ -199,11 +199,20 @@ class HFPolicy:
     def _encode(self, texts: Sequence[str]) -> list[list[int]]:
         return [list(self.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
 
-    def stop_strings(self, chain_length: int) -> tuple[str, ...]:
-        """Strings that end a completion for chains of ``chain_length`` answers."""
+    def stop_strings(self, chain_length: int, family: Any = None) -> tuple[str, ...]:
+        """Strings that end a completion for chains of ``chain_length`` answers of ``family``.
+
+        A family whose answers do not end in ``</answer>`` (``</route_m>`` for chains) says what ends them with
+        ``answer_end_strings(m)`` (e.g. ``</response>`` for tool calls; nothing for fenced Python code, which then
+        runs to EOS or the token budget).
+        """
         stops = list(self.config.extra_stop_strings())
         if self.config.stop_at_answer_end:
-            stops.append("</answer>" if chain_length == 1 else f"</route_{chain_length}>")
+            ends = getattr(family, "answer_end_strings", None)
+            if callable(ends):
+                stops.extend(ends(chain_length))
+            else:
+                stops.append("</answer>" if chain_length == 1 else f"</route_{chain_length}>")
         return tuple(stops)
 
     # ----- sampling -------------------------------------------------------------------------------------------
@@ -319,7 +328,7 @@ class HFPolicy:
         b, g, m = len(instances), group_size, chain_length
         prompts = [self.render_prompt(family.prompt(inst, m) if m > 1 else family.prompt(inst)) for inst in instances]
         texts, rollout = self.generate([p for p in prompts for _ in range(g)], greedy=greedy,
-                                       stops=self.stop_strings(m))
+                                       stops=self.stop_strings(m, family))
         if self.config.ppo.kl_coef > 0:
             rollout.ref_logp = self._reference_logp(rollout)
         answers = [texts[i * g:(i + 1) * g] for i in range(b)]  # [B][G]

@@ -175,6 +175,14 @@ class CodeTestsFamily:
             raise ValueError(f"codetests prompts ask for one answer (m=1), got m={m!r}")
         return prompt(problem)
 
+    def answer_end_strings(self, m: int = 1) -> tuple[str, ...]:
+        """What ends a completion (an LLM sampler's stop strings): ``</dsl>``; none for fenced Python.
+
+        A Python answer's closing fence looks like its opening one, so it cannot be a stop string: Python
+        completions run to EOS or the token budget, and the parser takes the last fenced block defining ``solve``.
+        """
+        return ("</dsl>",) if self.config.answer_format == "dsl" else ()
+
     def parse(self, completion: object, problem: CodeProblem | None = None) -> ParsedAnswer:
         """The answer in a completion, in the config's format; never raises."""
         if self.config.answer_format == "dsl":

@@ -228,6 +228,10 @@ class ToolCallFamily:
             raise ValueError(f"toolcall prompts ask for one answer (m=1), got m={m!r}")
         return prompt(task)
 
+    def answer_end_strings(self, m: int = 1) -> tuple[str, ...]:
+        """What ends a completion (an LLM sampler's stop strings): ``</response>`` is always last in the format."""
+        return ("</response>",)
+
     def parse(self, completion: object) -> ParsedCompletion:
         """What a completion holds; never raises."""
         return parse_completion(completion)

@@ -146,6 +146,9 @@ def test_lora_with_gradient_checkpointing_trains_only_adapters(tiny_dir: Path, f
 def test_chains_parse_through_score_chains(tiny_dir: Path, family) -> None:  # noqa: ANN001
     policy = _policy(tiny_dir)
     assert policy.stop_strings(2) == ("</route_2>",) and policy.stop_strings(1) == ("</answer>",)
+    assert policy.stop_strings(1, make_family("toolcall")) == ("</response>",)
+    assert policy.stop_strings(1, make_family("codetests")) == ()
+    assert policy.stop_strings(1, make_family("codetests", answer_format="dsl")) == ("</dsl>",)
     instances = family.instances(0, 2)
     samples = policy.sample(family, instances, 2, chain_length=2)
     scored = score(family, instances, samples, view="text", chain_length=2)
