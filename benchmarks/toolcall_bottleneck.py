@@ -9,13 +9,14 @@ every run and prints the bottleneck's pass rate (mean and spread over seeds) wit
     python benchmarks/toolcall_bottleneck.py                      # 2 schemes x 3 seeds (a few minutes on 2 cores)
     python benchmarks/toolcall_bottleneck.py --warm-start-steps 0 --steps 600   # RL from scratch
     python benchmarks/toolcall_bottleneck.py --bottleneck order --warm-start-steps 0 --steps 600
-    python benchmarks/toolcall_bottleneck.py --steps 20 --seeds 0  # smoke run
+    python benchmarks/toolcall_bottleneck.py --quick               # smoke run (seconds; numbers meaningless)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,7 +58,10 @@ def main() -> None:
     parser.add_argument("--rvpo-param", action="append", default=[], metavar="KEY=VALUE",
                         help="an rvpo parameter, e.g. total_steps=300 (its temperature ramp over the run's length)")
     parser.add_argument("--out", type=Path, default=None, help="run directories (default: a temporary folder)")
+    parser.add_argument("--quick", action="store_true", help="smoke run (4 + 2 steps, one seed): numbers meaningless")
     args = parser.parse_args()
+    if args.quick:
+        args.steps, args.warm_start_steps, args.seeds = 4, 2, [0]
     out = args.out or Path(tempfile.mkdtemp(prefix="toolcall-bottleneck-"))
     task_params = ("min_constraints=5", "max_constraints=6", f"bottleneck={args.bottleneck}")
     key = f"constraint/{args.bottleneck}"
@@ -84,7 +88,10 @@ def main() -> None:
     for key in ("eval/bottleneck", "eval/best@1"):
         cells = [f"{np.mean([r[key] for r in results[a]]):.3f}" for a in args.aggregators]
         print(f"| {key} | " + " | ".join(cells) + " |")
-    print(f"\nrun directories: {out}")
+    if args.quick and args.out is None:
+        shutil.rmtree(out, ignore_errors=True)  # a smoke run keeps nothing
+    else:
+        print(f"\nrun directories: {out}")
 
 
 if __name__ == "__main__":
