@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from agents.compare import report
-    from agents.compare.backends import check_backend, run_grid
+    from agents.compare.backends import BackendError, check_backend, run_grid
     from agents.compare.grid import build_grid, resolve_aggregators
     from vecreward_envs.families import make_family
 
@@ -62,7 +62,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     (out / "runs").mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    failures = run_grid(console, specs, out, jobs, args.backend, args.ray_address)
+    try:
+        failures = run_grid(console, specs, out, jobs, args.backend, args.ray_address)
+    except BackendError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
     records = report.load_records(out)
     rows = report.tidy_rows(out, records)
     report.write_tables(out, rows)

@@ -23,6 +23,10 @@ BACKENDS: dict[str, Backend] = {}
 """Backend name -> runner."""
 
 
+class BackendError(RuntimeError):
+    """A backend could not start (e.g. no Ray cluster at the given address)."""
+
+
 def register_backend(name: str) -> Callable[[Backend], Backend]:
     """Decorator: register a runner under ``name``."""
 
@@ -144,7 +148,11 @@ def run_ray(console: Any, specs: list[RunSpec], out: Path, jobs: int, address: s
         if address is None:
             ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False, configure_logging=False)
         else:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
+            try:
+                ray.init(address=address, log_to_driver=False, configure_logging=False)
+            except ConnectionError as exc:
+                raise BackendError(f"cannot connect to the Ray cluster at {address!r}: {exc} (is it running, and "
+                                   "is this machine allowed to join it, e.g. its auth token?)") from exc
     try:
         remote_run = ray.remote(num_cpus=1, max_retries=0)(run_one)
         updates = Queue()
