@@ -54,9 +54,10 @@ def test_claim_runs_end_to_end_at_the_tiny_budget(tmp_path, capsys, name) -> Non
     assert keys <= set(data)
     assert data["claim"] == name and data["budget"] == "tiny" and data["seeds"] == 2 and data["reading"]
     assert data["rows"]
+    assert any(v == v for r in data["rows"] for v in r["values"])  # something was measured (not all NaN)
     for r in data["rows"]:
         assert ROW_KEYS <= set(r)
-        assert 1 <= len(r["values"]) <= 2
+        assert len(r["values"]) == 2 or r["method"].startswith("oracle")  # one per seed; a reference is one number
         finite = [v for v in r["values"] if v == v]
         if finite:
             assert r["mean"] == pytest.approx(np.mean(finite))

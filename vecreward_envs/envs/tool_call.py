@@ -60,8 +60,8 @@ class ToolCallEnv(gym.Env):
     | 10    | constraint/response_field  | {0, 1}/NaN | the response mentions the reference code                      |
 
     ``info`` holds ``pass`` (bool [11]), ``failures`` (a directive message per failed objective: which constraint,
-    the observed value), ``toolrl`` (ToolRL's scalar: ``format``, ``correct``) and, in the text view, ``parse_ok``
-    and ``reason``.
+    the observed value) and ``toolrl`` (text view: ToolRL's scalar, ``format`` and ``correct``; None for structured
+    answers, which have no text to score); the text view also ``parse_ok`` and ``reason``.
 
     ## Episode End
     Every episode ends after its one step (``terminated=True``).
@@ -143,7 +143,7 @@ class ToolCallEnv(gym.Env):
                                  f"got {tokens.dtype} {tokens.shape}")
             reward = self.family.score_answers(task, tokens[None, :])[0]
         info["toolrl"] = self.family.toolrl_reward(action, task)._asdict() if self.view == "text" else None
-        info["failures"] = self.family.explain(task, action)
+        info["failures"] = self.family.explain(task, action, structured=self.view != "text")
         info["pass"] = self.family.pass_flags(reward)
         return self._observe(), reward, True, False, info
 

@@ -160,6 +160,10 @@ class ConfidenceFamily:
                 f" A hint says option {instance.clue}. Answer with <answer>k</answer> and your probability of being "
                 "right as <confidence>q</confidence>, q in [0, 1].")
 
+    def answer_end_strings(self, m: int = 1) -> tuple[str, ...]:
+        """What ends a completion (an LLM sampler's stop strings): the confidence comes after the answer."""
+        return ("</confidence>",)
+
     def score_completions(self, instance: ConfidenceInstance, completions: Sequence[object]
                           ) -> tuple[np.ndarray, list[ParsedConfidence]]:
         """float32 [N, 2] and what was parsed; never raises (unreadable: correct 0, confidence NaN, a reason)."""

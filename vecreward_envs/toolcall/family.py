@@ -206,9 +206,19 @@ class ToolCallFamily:
         """Bool [..., K]: objective fully achieved (NaN, not applicable, is never a pass)."""
         return np.nan_to_num(np.asarray(rewards, dtype=np.float64), nan=0.0) >= 1.0
 
-    def explain(self, task: ToolTask, answer: object) -> dict[str, str]:
-        """A directive message per failed objective (a completion string, or structured tokens)."""
-        if isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__"):
+    def explain(self, task: ToolTask, answer: object, structured: bool | None = None) -> dict[str, str]:
+        """A directive message per failed objective.
+
+        Args:
+            task: the task answered.
+            answer: a completion (text view: any object, never raises) or structured tokens.
+            structured: which view ``answer`` belongs to; None guesses (strings and scalars are text, anything with
+                a length is tokens). Envs pass it, so a list sent to the text view is explained as the failed
+                completion it is.
+        """
+        if structured is None:
+            structured = not (isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__"))
+        if not structured:
             parsed = parse_completion(answer)
             canon = Canonical(1)
             fill_canonical(canon, 0, parsed, task)
@@ -229,7 +239,12 @@ class ToolCallFamily:
         return prompt(task)
 
     def answer_end_strings(self, m: int = 1) -> tuple[str, ...]:
-        """What ends a completion (an LLM sampler's stop strings): ``</response>`` is always last in the format."""
+        """What ends a completion (an LLM sampler's stop strings): ``</response>``.
+
+        A response, when there is one, is the last block of the format, so stopping there never cuts an answer. A
+        call-only answer ends at ``</tool_call>``, which cannot be a stop string (a response may follow it): those
+        completions end at EOS or the token budget, and text after ``</tool_call>`` fails ToolRL's format.
+        """
         return ("</response>",)
 
     def parse(self, completion: object) -> ParsedCompletion:
@@ -259,7 +274,14 @@ class ToolCallFamily:
 
     def score_completion_batch(self, tasks: Sequence[ToolTask], completions: Sequence[object]
                                ) -> tuple[np.ndarray, list[ParsedCompletion]]:
-        """Score completion n on ``tasks[n]`` for N pairs (one kernel call): float32 [N, K] and the parses."""
+        """Score completion n on ``tasks[n]`` for N pairs (one kernel call): float32 [N, K] and the parses.
+
+        Raises:
+            ValueError: ``tasks`` and ``completions`` differ in length.
+        """
+        if len(tasks) != len(completions):
+            raise ValueError(f"need one task per completion, got {len(tasks)} tasks for {len(completions)} "
+                             "completions")
         unique: dict[int, int] = {}
         idx = np.empty(len(completions), dtype=np.int64)
         distinct: list[ToolTask] = []

@@ -246,12 +246,14 @@ def toolrl_reward(completion: object, task: ToolTask) -> ToolRLScore:
     each needed tag once). R_correct: for a task without calls 0; otherwise -3 when the ``<tool_call>`` block is
     missing or a line is not a JSON call, else the multiset Jaccard of tool names plus, for each ground-truth call,
     the best unused predicted call of the same name (Jaccard of parameter keys + number of exactly equal values),
-    divided by 1 + sum(1 + |params|) and mapped to [-3, 3]. The completion is taken as it is (no stripping).
+    divided by 1 + sum(1 + |params|) and mapped to [-3, 3]. Leading and trailing whitespace is stripped first, as
+    ``rlla.py`` strips the extracted assistant turn before matching.
     """
     text, _ = _as_text(completion)
     gt_calls, gt_resp = bool(task.gt_calls), task.response is not None
     if text is None:
         return ToolRLScore(0.0, -3.0 if gt_calls else 0.0)
+    text = text.strip()
     r_format = toolrl_format(text, gt_calls, gt_resp)
     if not gt_calls:
         return ToolRLScore(r_format, 0.0)
@@ -322,7 +324,8 @@ def fill_canonical(out: Canonical, n: int, parsed: ParsedCompletion, task: ToolT
         out.resp_words[n] = len(parsed.response.split())
         code = task.constraints.get("response_field", {}).get("text")
         out.resp_field[n] = int(code is not None and code.casefold() in parsed.response.casefold())
-    fmt_ok = toolrl_format(parsed.text, bool(task.gt_calls), task.response is not None) if parsed.text else 0.0
+    text = parsed.text.strip() if parsed.text else ""  # as toolrl_reward (and rlla.py): surrounding whitespace is not format
+    fmt_ok = toolrl_format(text, bool(task.gt_calls), task.response is not None) if text else 0.0
     out.fmt[n] = int(fmt_ok > 0 and parsed.ok)
 
 

@@ -149,6 +149,7 @@ def test_chains_parse_through_score_chains(tiny_dir: Path, family) -> None:  # n
     assert policy.stop_strings(1, make_family("toolcall")) == ("</response>",)
     assert policy.stop_strings(1, make_family("codetests")) == ()
     assert policy.stop_strings(1, make_family("codetests", answer_format="dsl")) == ("</dsl>",)
+    assert policy.stop_strings(1, make_family("confidence")) == ("</confidence>",)
     instances = family.instances(0, 2)
     samples = policy.sample(family, instances, 2, chain_length=2)
     scored = score(family, instances, samples, view="text", chain_length=2)

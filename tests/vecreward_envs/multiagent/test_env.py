@@ -108,7 +108,7 @@ def test_seeds_reproduce_games() -> None:
     env3 = conflict_maze_v0.parallel_env()
     env3.reset(seed=11)
     assert np.array_equal(env2.reset()[0]["agent_0"], env3.reset()[0]["agent_0"])
-    assert len(first) == 3
+    assert not all(np.array_equal(first[0], other) for other in first[1:])  # 3 draws from a 1024-maze pool
 
 
 def test_personas_in_infos() -> None:
@@ -166,7 +166,9 @@ def test_pickle_and_render() -> None:
     b = clone.step({"agent_0": 1, "agent_1": 1})
     assert all(np.array_equal(a[0][k], b[0][k]) for k in a[0])
     text = env.render()
-    assert "0" in text.splitlines()[2] or "0" in text  # agent 0 drawn as its digit
+    grid = [line.split() for line in text.splitlines() if not line.startswith("steps left")]
+    cells = [cell for row in grid for cell in row]
+    assert cells.count("0") == 1 and cells.count("1") == 1  # each agent drawn once, as its digit, on the grid
     assert "steps left" in text
 
 

@@ -6,7 +6,7 @@ import pytest
 
 import vecreward_envs  # noqa: F401 - registers the ids
 from vecreward_envs.families import make_family
-from vecreward_envs.toolcall.config import STOP
+from vecreward_envs.toolcall.config import STOP, ToolCallConfig
 from vecreward_envs.toolcall.family import OBS_VOCAB, ToolCallFamily
 
 
@@ -77,6 +77,11 @@ def test_env_views() -> None:
     assert info["parse_ok"] and info["toolrl"]["format"] == 1.0 and reward[0] == 1.0
     _, reward, _, _, info = text_env.step("<tool_call>oops")
     assert not info["parse_ok"] and info["reason"] and reward[0] == 0.0
+    for junk in (["x"], {"a": 1}, [1, 2], None, 3.5):  # anything sent to the text view is a failed completion
+        _, reward, _, _, info = text_env.step(junk)
+        assert not info["parse_ok"] and reward[0] == 0.0 and info["failures"]["format"]
+    with pytest.raises(ValueError, match="one task per completion"):
+        text_env.unwrapped.family.score_completion_batch([text_env.unwrapped.task], ["a", "b"])
     with pytest.raises(ValueError, match="integer"):
         env.reset(seed=1)
         env.step(np.array([0.5]))
@@ -104,3 +109,23 @@ def test_demonstrations_serve_both_policies() -> None:
     assert family.format_answer(tasks[0]) == tasks[0].ground_truth_text()
     with pytest.raises(ValueError, match="format_structured"):
         family.format_answer(np.asarray(demos)[0])
+
+
+def test_documented_example_rows() -> None:
+    """The example table of docs/envs/toolcall.md (seed 1, five constraints, max_calls bottleneck)."""
+    family = ToolCallFamily(ToolCallConfig(min_constraints=5, max_constraints=5, bottleneck="max_calls"))
+    task = family.generate(1)
+    lines = task.ground_truth_text().split("\n")
+    calls = [k for k, line in enumerate(lines) if line.startswith("{")]
+    first_only = "\n".join(line for k, line in enumerate(lines) if k != calls[1])
+    broken = [line[:-5] if k == calls[1] else line for k, line in enumerate(lines)]
+    broken_text = "\n".join(line for line in broken if not line.startswith("<response>"))
+    nan = np.nan
+    expected = {
+        task.ground_truth_text(): ([1, 1, 1, 1, 0, 1, 1, nan, 1, nan, 1], (1.0, 3.0)),
+        first_only: ([1, 0.5, 0.5, 0.6, 1, 1, 1, nan, 0, nan, 1], (1.0, 0.375)),
+        broken_text: ([0, 1 / 3, 0.5, 0.6, 0, 1, 1, nan, 0, nan, 0], (0.0, -3.0)),
+    }
+    for text, (vector, scalar) in expected.items():
+        np.testing.assert_allclose(family.score_completions(task, [text])[0][0], vector, atol=1e-6)
+        assert tuple(family.toolrl_reward(text, task)) == pytest.approx(scalar)

@@ -1,5 +1,6 @@
 """ToolRL's scalar reward, reproduced: hand-computed cases (R_format in {0,1}, R_correct in [-3, 3])."""
 
+import numpy as np
 import pytest
 from tc_helpers import completion
 
@@ -20,6 +21,12 @@ def test_exact_match_is_max() -> None:
     task = _task(2, response=False)
     assert toolrl_reward(task.ground_truth_text(), task) == (1.0, 3.0)
     assert toolrl_reward(task.ground_truth_text(), task).total == 4.0
+    # rlla.py strips the assistant turn: whitespace around a completion changes nothing, in the scalar or the vector
+    padded = "\n " + task.ground_truth_text() + " \n\n"
+    assert toolrl_reward(padded, task) == (1.0, 3.0)
+    family = ToolCallFamily(ToolCallConfig(min_constraints=0, max_constraints=2))
+    np.testing.assert_array_equal(family.score_completions(task, [padded])[0],
+                                  family.score_completions(task, [task.ground_truth_text()])[0])
 
 
 def test_hand_computed_correctness() -> None:
