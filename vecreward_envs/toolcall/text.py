@@ -324,7 +324,8 @@ def fill_canonical(out: Canonical, n: int, parsed: ParsedCompletion, task: ToolT
         out.resp_words[n] = len(parsed.response.split())
         code = task.constraints.get("response_field", {}).get("text")
         out.resp_field[n] = int(code is not None and code.casefold() in parsed.response.casefold())
-    text = parsed.text.strip() if parsed.text else ""  # as toolrl_reward (and rlla.py): surrounding whitespace is not format
+    # as toolrl_reward (and rlla.py): whitespace around the completion is not part of its format
+    text = parsed.text.strip() if parsed.text else ""
     fmt_ok = toolrl_format(text, bool(task.gt_calls), task.response is not None) if text else 0.0
     out.fmt[n] = int(fmt_ok > 0 and parsed.ok)
 
