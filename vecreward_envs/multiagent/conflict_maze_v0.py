@@ -226,7 +226,11 @@ class ConflictMazeParallelEnv(ParallelEnv):
         return render_ansi(self.config, s.cells[0], s.pos[0], s.active[0], int(s.steps_left[0, 0]))
 
     def state(self) -> np.ndarray:
-        """Global state: agent 0's observation holds everything shared (cells, every position and flag)."""
+        """Agent 0's observation as a shared-state summary: the cells, every position, the game's flags.
+
+        Not the full global state: lava that only other agents stepped on, and the bonus as other agents saw it,
+        are as agent 0 sees them (a centralised critic wanting those needs every agent's observation).
+        """
         self._observations([])
         return self._obs[0, 0].copy()
 
