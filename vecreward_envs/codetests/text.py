@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from vecreward_envs.codetests import dsl as d
 from vecreward_envs.codetests.problem import ENTRY_POINT, CodeProblem
+from vecreward_envs.completion import as_text
 
 MAX_COMPLETION_CHARS = 100_000
 """Completions are cut to this many characters before parsing."""
@@ -33,16 +34,7 @@ class ParsedAnswer:
 
 
 def _as_text(completion: object) -> tuple[str | None, str]:
-    if isinstance(completion, bytes):
-        try:
-            completion = completion.decode("utf-8")
-        except UnicodeDecodeError:
-            return None, "completion is bytes that are not UTF-8"
-    if not isinstance(completion, str):
-        return None, f"completion is not a string ({type(completion).__name__})"
-    if len(completion) > MAX_COMPLETION_CHARS:
-        return completion[:MAX_COMPLETION_CHARS], f"completion cut to {MAX_COMPLETION_CHARS} characters"
-    return completion, ""
+    return as_text(completion, MAX_COMPLETION_CHARS)
 
 
 def _join(*parts: str) -> str:

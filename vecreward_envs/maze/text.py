@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vecreward_envs.completion import as_text
 from vecreward_envs.maze.config import ITEM_SYMBOLS, ITEM_TITLES, MOVE_NAMES
 from vecreward_envs.maze.instance import MazeInstance
 
@@ -94,16 +95,7 @@ def _moves_of(text: str) -> np.ndarray:
 
 
 def _as_text(completion: object) -> tuple[str | None, str]:
-    if isinstance(completion, bytes):
-        try:
-            completion = completion.decode("utf-8")
-        except UnicodeDecodeError:
-            return None, "completion is bytes that are not UTF-8"
-    if not isinstance(completion, str):
-        return None, f"completion is not a string ({type(completion).__name__})"
-    if len(completion) > MAX_COMPLETION_CHARS:
-        return completion[:MAX_COMPLETION_CHARS], f"completion cut to {MAX_COMPLETION_CHARS} characters"
-    return completion, ""
+    return as_text(completion, MAX_COMPLETION_CHARS)
 
 
 def parse_route(completion: object, *, strict: bool = False) -> ParsedRoute:

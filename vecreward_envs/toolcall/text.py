@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from vecreward_envs.completion import as_text
 from vecreward_envs.toolcall.catalog import catalog
 from vecreward_envs.toolcall.config import MAX_PARAMS, MAX_SCORED_CALLS
 from vecreward_envs.toolcall.scoring import Canonical
@@ -93,16 +94,7 @@ class ParsedCompletion:
 
 
 def _as_text(completion: object) -> tuple[str | None, str]:
-    if isinstance(completion, bytes):
-        try:
-            completion = completion.decode("utf-8")
-        except UnicodeDecodeError:
-            return None, "completion is bytes that are not UTF-8"
-    if not isinstance(completion, str):
-        return None, f"completion is not a string ({type(completion).__name__})"
-    if len(completion) > MAX_COMPLETION_CHARS:
-        return completion[:MAX_COMPLETION_CHARS], f"completion cut to {MAX_COMPLETION_CHARS} characters"
-    return completion, ""
+    return as_text(completion, MAX_COMPLETION_CHARS)
 
 
 def _short(text: str, n: int = 60) -> str:
