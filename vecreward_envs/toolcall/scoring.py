@@ -103,26 +103,51 @@ class Canonical:
         return {k: v[n] for k, v in self.__dict__.items()}
 
 
+def _task_index(batch: TaskBatch, idx: np.ndarray, n: int) -> np.ndarray:
+    """``idx`` as int64 [n] pointing into ``batch``; the kernels index without bounds checks, so check here."""
+    arr = np.asarray(idx)
+    if arr.shape != (n,) or (arr.size and arr.dtype.kind not in "iu"):
+        raise ValueError(f"idx must be {n} integer task indices, got {arr.dtype} {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=np.int64)
+    if arr.size and (arr.min() < 0 or arr.max() >= batch.gt_n.shape[0]):
+        raise ValueError(f"idx must be in [0, {batch.gt_n.shape[0]}) (tasks in the batch), "
+                         f"got {arr.min()}..{arr.max()}")
+    return arr
+
+
 def score_canonical(batch: TaskBatch, idx: np.ndarray, answers: Canonical) -> np.ndarray:
-    """float32 [N, K] rewards of canonical answers (answer n on task ``idx[n]``)."""
+    """float32 [N, K] rewards of canonical answers (answer n on task ``idx[n]``).
+
+    Raises:
+        ValueError: ``idx`` is not one index per answer into ``batch``.
+    """
     from vecreward_envs.toolcall.kernels import score_kernel
 
+    idx = _task_index(batch, idx, answers.n_calls.shape[0])
     out = np.empty((idx.shape[0], K), dtype=np.float32)
-    score_kernel(np.ascontiguousarray(idx, dtype=np.int64), answers.n_calls, answers.call_tool, answers.call_extra,
+    score_kernel(idx, answers.n_calls, answers.call_tool, answers.call_extra,
                  answers.call_val, answers.has_resp, answers.resp_words, answers.resp_field, answers.fmt,
                  batch.gt_n, batch.gt_tool, batch.gt_codes, batch.gt_resp, batch.cons, out)
     return out
 
 
 def decode_structured(batch: TaskBatch, idx: np.ndarray, tokens: np.ndarray, max_calls: int) -> Canonical:
-    """Structured token answers [N, L] -> canonical form."""
+    """Structured token answers [N, L] -> canonical form.
+
+    Raises:
+        ValueError: tokens that are not an integer [N, L] array, ``idx`` not one index per answer into ``batch``,
+            or ``max_calls`` outside [1, MAX_SCORED_CALLS].
+    """
     from vecreward_envs.toolcall.kernels import decode_kernel
 
     tokens = np.asarray(tokens)
     if tokens.ndim != 2 or tokens.dtype.kind not in "iu":
         raise ValueError(f"structured answers must be an integer array [N, L], got {tokens.dtype} {tokens.shape}")
+    if not 1 <= int(max_calls) <= MAX_SCORED_CALLS:
+        raise ValueError(f"max_calls must be in [1, {MAX_SCORED_CALLS}], got {max_calls}")
+    idx = _task_index(batch, idx, tokens.shape[0])
     out = Canonical(tokens.shape[0])
-    decode_kernel(np.ascontiguousarray(tokens, dtype=np.int64), np.ascontiguousarray(idx, dtype=np.int64),
+    decode_kernel(np.ascontiguousarray(tokens, dtype=np.int64), idx,
                   batch.n_tools, batch.n_params, batch.n_cands, batch.resp_words, batch.resp_field, int(max_calls),
                   out.n_calls, out.call_tool, out.call_val, out.has_resp, out.resp_words, out.resp_field)
     return out

@@ -129,3 +129,19 @@ def test_documented_example_rows() -> None:
     for text, (vector, scalar) in expected.items():
         np.testing.assert_allclose(family.score_completions(task, [text])[0][0], vector, atol=1e-6)
         assert tuple(family.toolrl_reward(text, task)) == pytest.approx(scalar)
+
+
+def test_low_level_scoring_checks_its_indices() -> None:
+    from vecreward_envs.toolcall.scoring import TaskBatch, decode_structured, score_canonical
+
+    batch = TaskBatch.stack([ToolCallFamily().generate(0)])
+    tokens = np.zeros((1, 8), np.int64)
+    for bad in (np.array([1]), np.array([-1]), np.array([0, 0])):
+        with pytest.raises(ValueError, match="idx"):
+            decode_structured(batch, bad, tokens, 4)
+    with pytest.raises(ValueError, match="max_calls"):
+        decode_structured(batch, np.array([0]), tokens, 99)
+    canon = decode_structured(batch, np.array([0]), tokens, 4)
+    assert score_canonical(batch, np.array([0]), canon).shape == (1, 11)
+    with pytest.raises(ValueError, match="idx"):
+        score_canonical(batch, np.array([3]), canon)
