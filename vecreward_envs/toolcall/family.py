@@ -32,7 +32,9 @@ class Demonstrations(np.ndarray):
     texts: tuple[str, ...] = ()
 
     def __array_finalize__(self, obj: object) -> None:
-        self.texts = getattr(obj, "texts", ())
+        # Any derived array (a slice, a permutation, arithmetic) loses the texts: numpy does not say which rows it
+        # took, so carrying them over could pair a completion with the wrong task. It then iterates as token rows.
+        self.texts = ()
 
     def __iter__(self):  # noqa: ANN204 - yields str
         if self.ndim == 2 and len(self.texts) == self.shape[0]:

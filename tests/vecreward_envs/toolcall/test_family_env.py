@@ -106,6 +106,9 @@ def test_demonstrations_serve_both_policies() -> None:
     demos = family.demonstrations(tasks)
     assert np.asarray(demos).shape[0] == 3 and np.asarray(demos).dtype == np.int64  # the small policy's view
     assert list(demos) == [t.ground_truth_text() for t in tasks]  # a text policy iterates completions
+    permuted = demos[[2, 0, 1]]  # a derived array drops the texts rather than pairing them with the wrong rows
+    assert not any(isinstance(row, str) for row in permuted)
+    np.testing.assert_array_equal(np.asarray(permuted), np.asarray(demos)[[2, 0, 1]])
     assert family.format_answer(tasks[0]) == tasks[0].ground_truth_text()
     with pytest.raises(ValueError, match="format_structured"):
         family.format_answer(np.asarray(demos)[0])
