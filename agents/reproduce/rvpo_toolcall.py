@@ -1,13 +1,16 @@
 """Claim 3: RVPO vs GDPO on tool-call tasks, the bottleneck constraint's pass rate over training.
 
 Needs the ``toolcall`` family (registered in ``vecreward_envs.families.FAMILIES``); the command refuses the claim
-with a clear message when it is not. Tasks carry 5-7 explicit constraints (the family's maximum is 7, one per
-kind, so the paper's 5-17 is cut at 7; with the 4 criteria that is up to K = 11 objectives) and every task
-includes the ``forbidden_tool`` constraint in its hardest form (it contradicts the request): the designated
-bottleneck. The small policy starts from a short imitation warm start on the family's solutions, then trains
-under GDPO and RVPO (its tau curriculum 0.5 -> 2.0 spanning the run). Measured at every evaluation on held-out
-tasks: the bottleneck constraint's pass rate, and the minimum over objectives of the per-objective mean.
-Late-training degradation = best value over the curve minus the final one.
+with a clear message when it is not. Tasks carry 5-17 explicit constraints, as in the paper (8 shown tools; above
+7 the kinds repeat: several forbidden tools, unit/format constraints on several values, several ordering pairs;
+the family clamps a drawn count to what a task holds, so the largest counts are rarer). The objectives stay the
+K = 11 stable names, each constraint objective the fraction of its kind's constraints met. Every task
+includes the ``forbidden_tool`` constraint in its hardest form (its first forbidden tool contradicts the request;
+further forbidden tools are distractors): the designated bottleneck, whose objective is the fraction of the
+task's forbidden tools left uncalled. The small policy starts from a short imitation warm start on the family's
+solutions, then trains under GDPO and RVPO (its tau curriculum 0.5 -> 2.0 spanning the run). Measured at every
+evaluation on held-out tasks: the bottleneck constraint's pass rate, and the minimum over objectives of the
+per-objective mean. Late-training degradation = best value over the curve minus the final one.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ BUDGETS = {
 }
 METHODS = ("gdpo", "rvpo")
 BOTTLENECK = "forbidden_tool"
-TASK_PARAMS = {"min_constraints": 5, "max_constraints": 7, "bottleneck": BOTTLENECK}
+TASK_PARAMS = {"min_constraints": 5, "max_constraints": 17, "n_tools": 8, "bottleneck": BOTTLENECK}
 PAPER = {"gdpo": "0.215 (HealthBench), degrades late", "rvpo": "0.261, no late degradation"}
 
 

@@ -25,7 +25,7 @@ class ToolCallEnv(gym.Env):
     Tasks come from a seeded generator (``vecreward_envs.toolcall``; docs/envs/toolcall.md): a few tools shown from
     a catalog of 240 typed tools (JSON-schema parameters: string, integer, number, enum, boolean, list; required
     and optional), a templated user request with an exact ground truth (one call, 2-3 parallel calls, or a direct
-    answer; values copied or converted from the request) and 0-7 explicit constraints, some of which contradict
+    answer; values copied or converted from the request) and 0-17 explicit constraints, some of which contradict
     the request (at most N calls, a forbidden tool, a required unit or date format, an order, a response word
     limit, a reference the response must mention). ``reset(seed=s)`` shows the task of seed ``s``;
     ``step(answer)`` scores the answer and ends the episode. A GRPO group is G episodes reset with one seed.

@@ -18,6 +18,10 @@ CRITERIA: tuple[str, ...] = ("format", "tool_name", "param_keys", "param_values"
 REWARD_NAMES: tuple[str, ...] = (*CRITERIA, *(f"constraint/{k}" for k in CONSTRAINT_KINDS))
 """Stable names of the K = 11 objectives (NaN entries: not applicable to the task)."""
 K = len(REWARD_NAMES)
+MAX_CONSTRAINTS = 17
+"""Most constraints a task may carry (``max_constraints``): one per kind up to 7; beyond that, kinds repeat."""
+MAX_EXTRA = MAX_CONSTRAINTS - len(CONSTRAINT_KINDS)
+"""Most repeated constraints (rows of the ``cons_x`` task array)."""
 C0 = len(CRITERIA)
 """Column of the first constraint objective."""
 
@@ -54,7 +58,11 @@ class ToolCallConfig:
     min_constraints: int = 1
     """Fewest explicit constraints per task."""
     max_constraints: int = 3
-    """Most explicit constraints per task (<= 7, one per kind)."""
+    """Most explicit constraints per task, <= 17. Up to 7, a task has at most one constraint per kind; above 7, a
+    task with all 7 kinds also repeats the kinds that can repeat (more forbidden tools, a unit or format
+    constraint on further numeric or date values, further ordering pairs), as far as its tools allow: the count
+    drawn in [min_constraints, max_constraints] is clamped to what the task can hold (typically 11-15 with 6-8
+    tools), never an error or an endless redraw."""
     p_no_call: float = 0.15
     """Probability that a task asks for a direct answer (no call); only when the constraints allow it."""
     p_parallel: float = 0.4
@@ -76,9 +84,9 @@ class ToolCallConfig:
                 raise TypeError(f"ToolCallConfig.{name} must be an int, got {value!r}")
         if not MAX_GT_CALLS + 1 <= self.n_tools <= MAX_TOOLS:
             raise ValueError(f"ToolCallConfig.n_tools must be in [{MAX_GT_CALLS + 1}, {MAX_TOOLS}], got {self.n_tools}")
-        if not 0 <= self.min_constraints <= self.max_constraints <= len(CONSTRAINT_KINDS):
+        if not 0 <= self.min_constraints <= self.max_constraints <= MAX_CONSTRAINTS:
             raise ValueError("ToolCallConfig needs 0 <= min_constraints <= max_constraints <= "
-                             f"{len(CONSTRAINT_KINDS)}, got {self.min_constraints}, {self.max_constraints}")
+                             f"{MAX_CONSTRAINTS}, got {self.min_constraints}, {self.max_constraints}")
         for name in ("p_no_call", "p_parallel", "conflict_rate"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:

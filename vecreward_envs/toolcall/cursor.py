@@ -45,11 +45,12 @@ def static_tables(tasks: Sequence[ToolTask]) -> dict[str, np.ndarray]:
     for i, task in enumerate(tasks):
         for slot, _ in task.gt_calls:
             requested[i, slot] = 1.0
-        if "forbidden_tool" in task.constraints:
-            forbidden[i, task.constraints["forbidden_tool"]["slot"]] = 1.0
-        if "order" in task.constraints:
-            order[i, task.constraints["order"]["first"], 0] = 1.0
-            order[i, task.constraints["order"]["second"], 1] = 1.0
+        for kind, spec in task.all_constraints:  # every forbidden tool and ordering pair
+            if kind == "forbidden_tool":
+                forbidden[i, spec["slot"]] = 1.0
+            elif kind == "order":
+                order[i, spec["first"], 0] = 1.0
+                order[i, spec["second"], 1] = 1.0
         for s, tool_id in enumerate(task.tools):
             for p, prm in enumerate(cat[tool_id].params):
                 ptype[i, s, p, TYPES.index(prm.type)] = 1.0

@@ -349,28 +349,45 @@ def _messages(task: ToolTask, canon: Canonical, rewards: np.ndarray, reason: str
         v = rewards[C0 + c]
         if np.isnan(v) or v >= 1:
             continue
-        spec = task.constraints[kind]
-        if kind == "max_calls":
-            msg = f"made {int(canon.n_calls[0])} calls, at most {spec['n']} allowed"
-        elif kind == "forbidden_tool":
-            msg = f"called the forbidden tool {spec['name']}"
-        elif kind == "unit":
-            expected = task.gt_calls[spec["call"]][1][spec["name"]]
-            got = _observed(task, canon, spec["call"], spec["name"])
-            msg = f"{spec['name']} must be in the required unit: got {got}, expected {expected!r}"
-        elif kind == "format":
-            expected = task.gt_calls[spec["call"]][1][spec["name"]]
-            msg = f"{spec['name']} must be written as {spec['format']}: got " \
-                  f"{_observed(task, canon, spec['call'], spec['name'])}, expected {expected!r}"
-        elif kind == "order":
-            msg = f"{cat[task.tools[spec['first']]].name} must be called before " \
-                  f"{cat[task.tools[spec['second']]].name}; calls were {names}"
-        elif kind == "response_length":
-            msg = f"the response has {int(canon.resp_words[0])} words, at most {spec['words']} allowed"
-        else:
-            msg = f"the response does not mention {spec['text']}" if canon.has_resp[0] else "no <response>"
-        out[f"constraint/{kind}"] = msg
+        specs = [spec for k, spec in task.all_constraints if k == kind]
+        msgs = [m for m in (_constraint_message(task, canon, kind, spec, names) for spec in specs) if m]
+        if len(specs) > 1:
+            msgs = [f"{len(specs) - len(msgs)}/{len(specs)} hold: " + "; ".join(msgs)] if msgs else \
+                [f"{v:.2f} of the {kind} constraints hold"]
+        out[f"constraint/{kind}"] = msgs[0] if msgs else _constraint_message(task, canon, kind, specs[0], names,
+                                                                             force=True)
     return out
+
+
+def _constraint_message(task: ToolTask, canon: Canonical, kind: str, spec: dict, names: list[str],  # noqa: PLR0911
+                        force: bool = False) -> str:
+    """The message of one constraint, "" when it holds (``force``: the message even then)."""
+    from vecreward_envs.toolcall.catalog import catalog
+
+    cat = catalog()
+    if kind == "max_calls":
+        ok = int(canon.n_calls[0]) <= spec["n"]
+        return "" if ok and not force else f"made {int(canon.n_calls[0])} calls, at most {spec['n']} allowed"
+    if kind == "forbidden_tool":
+        ok = spec["name"] not in names
+        return "" if ok and not force else f"called the forbidden tool {spec['name']}"
+    if kind in ("unit", "format"):
+        expected = task.gt_calls[spec["call"]][1][spec["name"]]
+        got = _observed(task, canon, spec["call"], spec["name"])
+        if got == repr(expected) and not force:
+            return ""
+        if kind == "unit":
+            return f"{spec['name']} must be in the required unit: got {got}, expected {expected!r}"
+        return f"{spec['name']} must be written as {spec['format']}: got {got}, expected {expected!r}"
+    if kind == "order":
+        first, second = cat[task.tools[spec["first"]]].name, cat[task.tools[spec["second"]]].name
+        ok = first in names and second in names and names.index(first) < names.index(second)
+        return "" if ok and not force else f"{first} must be called before {second}; calls were {names}"
+    if kind == "response_length":
+        ok = int(canon.resp_words[0]) <= spec["words"]
+        return "" if ok and not force else \
+            f"the response has {int(canon.resp_words[0])} words, at most {spec['words']} allowed"
+    return f"the response does not mention {spec['text']}" if canon.has_resp[0] else "no <response>"
 
 
 def _observed(task: ToolTask, canon: Canonical, g: int, name: str) -> str:

@@ -33,7 +33,7 @@ def _match_score(n_gt, n_pd, inter, same_list):  # noqa: ANN001, ANN202
 
 @njit(cache=True)
 def score_one(n_calls, call_tool, call_extra, call_val, has_resp, resp_words, resp_field, fmt,  # noqa: ANN001, ANN201
-              gt_n, gt_tool, gt_codes, gt_resp, cons, out):
+              gt_n, gt_tool, gt_codes, gt_resp, cons, cons_x, out):
     """Score one canonical answer into ``out`` [K] (NaN: not applicable)."""
     n_stored = min(n_calls, call_tool.shape[0])
     n_params = gt_codes.shape[1]
@@ -102,47 +102,63 @@ def score_one(n_calls, call_tool, call_extra, call_val, has_resp, resp_words, re
             val_sum += best_val
     out[2] = key_sum / gt_n if gt_n > 0 else np.nan
     out[3] = val_sum / n_gt_values if n_gt_values > 0 else np.nan
-    # constraints
+    # constraints: per kind, the fraction of its constraints (first in ``cons``, repeats in ``cons_x``) that pass
+    passed = np.zeros(7, dtype=np.float64)
+    total = np.zeros(7, dtype=np.float64)
     for c in range(7):
-        out[C0 + c] = np.nan
-    if cons[MAX_CALLS, 0]:
-        out[C0 + MAX_CALLS] = 1.0 if n_calls <= cons[MAX_CALLS, 1] else 0.0
-    if cons[FORBIDDEN, 0]:
-        hit = False
-        for i in range(n_stored):
-            if call_tool[i] == cons[FORBIDDEN, 1]:
-                hit = True
-        out[C0 + FORBIDDEN] = 0.0 if hit else 1.0
-    for c in (UNIT, FORMAT):
         if cons[c, 0]:
-            g = cons[c, 1]
-            p = cons[c, 2]
-            m = matched[g] if g < gt_n else -1
-            out[C0 + c] = 1.0 if m >= 0 and call_val[m, p] == gt_codes[g, p] else 0.0
-    if cons[ORDER, 0]:
+            total[c] += 1.0
+            if _passes(c, cons[c, 1], cons[c, 2], n_calls, n_stored, call_tool, call_val, resp_words, resp_field,
+                       has_resp, gt_n, gt_codes, matched):
+                passed[c] += 1.0
+    for r in range(cons_x.shape[0]):
+        c = cons_x[r, 0] - 1
+        if c >= 0:
+            total[c] += 1.0
+            if _passes(c, cons_x[r, 1], cons_x[r, 2], n_calls, n_stored, call_tool, call_val, resp_words,
+                       resp_field, has_resp, gt_n, gt_codes, matched):
+                passed[c] += 1.0
+    for c in range(7):
+        out[C0 + c] = passed[c] / total[c] if total[c] > 0 else np.nan
+
+
+@njit(cache=True)
+def _passes(c, a, b, n_calls, n_stored, call_tool, call_val, resp_words, resp_field, has_resp,  # noqa: ANN001, ANN202
+            gt_n, gt_codes, matched):
+    """Whether one constraint of kind column ``c`` with parameters (a, b) holds."""
+    if c == MAX_CALLS:
+        return n_calls <= a
+    if c == FORBIDDEN:
+        for i in range(n_stored):
+            if call_tool[i] == a:
+                return False
+        return True
+    if c == UNIT or c == FORMAT:
+        m = matched[a] if a < gt_n else -1
+        return m >= 0 and call_val[m, b] == gt_codes[a, b]
+    if c == ORDER:
         first_a = -1
         first_b = -1
         for i in range(n_stored - 1, -1, -1):
-            if call_tool[i] == cons[ORDER, 1]:
+            if call_tool[i] == a:
                 first_a = i
-            if call_tool[i] == cons[ORDER, 2]:
+            if call_tool[i] == b:
                 first_b = i
-        out[C0 + ORDER] = 1.0 if first_a >= 0 and first_b >= 0 and first_a < first_b else 0.0
-    if cons[RESP_LEN, 0]:
-        out[C0 + RESP_LEN] = 1.0 if resp_words <= cons[RESP_LEN, 1] else 0.0
-    if cons[RESP_FIELD, 0]:
-        out[C0 + RESP_FIELD] = 1.0 if has_resp > 0 and resp_field > 0 else 0.0
+        return first_a >= 0 and first_b >= 0 and first_a < first_b
+    if c == RESP_LEN:
+        return resp_words <= a
+    return has_resp > 0 and resp_field > 0
 
 
 @njit(cache=True)
 def score_kernel(idx, n_calls, call_tool, call_extra, call_val, has_resp, resp_words, resp_field, fmt,  # noqa: ANN001, ANN201
-                 gt_n, gt_tool, gt_codes, gt_resp, cons, out):
+                 gt_n, gt_tool, gt_codes, gt_resp, cons, cons_x, out):
     """Score N canonical answers (answer n on task ``idx[n]``) into ``out`` float32 [N, K]."""
     row = np.empty(K, dtype=np.float64)
     for n in range(idx.shape[0]):
         b = idx[n]
         score_one(n_calls[n], call_tool[n], call_extra[n], call_val[n], has_resp[n], resp_words[n], resp_field[n],
-                  fmt[n], gt_n[b], gt_tool[b], gt_codes[b], gt_resp[b], cons[b], row)
+                  fmt[n], gt_n[b], gt_tool[b], gt_codes[b], gt_resp[b], cons[b], cons_x[b], row)
         for k in range(K):
             out[n, k] = row[k]
 

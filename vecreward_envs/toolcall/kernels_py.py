@@ -58,11 +58,11 @@ def score_one_py(answer: dict, task: dict) -> np.ndarray:
             vals_total += best_val
     out[2] = keys_total / gt_n if gt_n else math.nan
     out[3] = vals_total / n_values if n_values else math.nan
-    cons = task["cons"]
-    for c, kind in enumerate(CONSTRAINT_KINDS):
-        if not cons[c][0]:
-            continue
-        a, b = int(cons[c][1]), int(cons[c][2])
+    rows = [(c, task["cons"][c][1], task["cons"][c][2]) for c in range(len(CONSTRAINT_KINDS)) if task["cons"][c][0]]
+    rows += [(int(r[0]) - 1, r[1], r[2]) for r in task.get("cons_x", ()) if r[0] > 0]
+    results: dict[int, list[bool]] = {}
+    for c, a, b in rows:
+        kind, a, b = CONSTRAINT_KINDS[c], int(a), int(b)
         if kind == "max_calls":
             value = n_calls <= a
         elif kind == "forbidden_tool":
@@ -75,7 +75,9 @@ def score_one_py(answer: dict, task: dict) -> np.ndarray:
             value = int(answer["resp_words"]) <= a
         else:
             value = bool(answer["has_resp"]) and bool(answer["resp_field"])
-        out[C0 + c] = float(value)
+        results.setdefault(c, []).append(bool(value))
+    for c, values in results.items():  # the fraction of the kind's constraints that hold
+        out[C0 + c] = sum(values) / len(values)
     return out
 
 

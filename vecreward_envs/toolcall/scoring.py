@@ -10,6 +10,7 @@ import numpy as np
 from vecreward_envs.toolcall.catalog import catalog
 from vecreward_envs.toolcall.config import (
     CONSTRAINT_KINDS,
+    MAX_EXTRA,
     MAX_GT_CALLS,
     MAX_PARAMS,
     MAX_SCORED_CALLS,
@@ -17,6 +18,21 @@ from vecreward_envs.toolcall.config import (
     K,
 )
 from vecreward_envs.toolcall.task import ToolTask
+
+
+def _cons_params(kind: str, spec: dict) -> tuple[int, int]:
+    """The two integer parameters of one constraint in the kernels' arrays."""
+    if kind == "max_calls":
+        return spec["n"], 0
+    if kind == "forbidden_tool":
+        return spec["slot"], 0
+    if kind in ("unit", "format"):
+        return spec["call"], spec["param"]
+    if kind == "order":
+        return spec["first"], spec["second"]
+    if kind == "response_length":
+        return spec["words"], 0
+    return 0, 0
 
 
 def task_arrays(task: ToolTask) -> dict[str, np.ndarray]:
@@ -28,19 +44,11 @@ def task_arrays(task: ToolTask) -> dict[str, np.ndarray]:
     cons = np.zeros((len(CONSTRAINT_KINDS), 3), dtype=np.int32)
     for c, kind in enumerate(CONSTRAINT_KINDS):
         spec = task.constraints.get(kind)
-        if spec is None:
-            continue
-        cons[c, 0] = 1
-        if kind == "max_calls":
-            cons[c, 1] = spec["n"]
-        elif kind == "forbidden_tool":
-            cons[c, 1] = spec["slot"]
-        elif kind in ("unit", "format"):
-            cons[c, 1], cons[c, 2] = spec["call"], spec["param"]
-        elif kind == "order":
-            cons[c, 1], cons[c, 2] = spec["first"], spec["second"]
-        elif kind == "response_length":
-            cons[c, 1] = spec["words"]
+        if spec is not None:
+            cons[c] = (1, *_cons_params(kind, spec))
+    cons_x = np.zeros((MAX_EXTRA, 3), dtype=np.int32)
+    for r, (kind, spec) in enumerate(task.extra_constraints):
+        cons_x[r] = (CONSTRAINT_KINDS.index(kind) + 1, *_cons_params(kind, spec))
     gt_tool = np.full(MAX_GT_CALLS, -1, dtype=np.int64)
     for g, (slot, _) in enumerate(task.gt_calls):
         gt_tool[g] = slot
@@ -53,7 +61,8 @@ def task_arrays(task: ToolTask) -> dict[str, np.ndarray]:
     code = task.constraints.get("response_field", {}).get("text", "\0")
     arrays = {
         "gt_n": np.int64(len(task.gt_calls)), "gt_tool": gt_tool, "gt_codes": task.gt_codes.astype(np.int64),
-        "gt_resp": np.int64(task.response is not None), "cons": cons, "n_tools": np.int64(len(task.tools)),
+        "gt_resp": np.int64(task.response is not None), "cons": cons, "cons_x": cons_x,
+        "n_tools": np.int64(len(task.tools)),
         "n_params": n_params, "n_cands": n_cands,
         "resp_words": np.array([len(r.split()) for r in task.responses], dtype=np.int64),
         "resp_field": np.array([code.casefold() in r.casefold() for r in task.responses], dtype=np.int64),
@@ -70,7 +79,8 @@ class TaskBatch:
     gt_tool: np.ndarray  # [B, G]
     gt_codes: np.ndarray  # [B, G, P]
     gt_resp: np.ndarray  # [B]
-    cons: np.ndarray  # [B, 7, 3]
+    cons: np.ndarray  # [B, 7, 3]: per kind (active, a, b) of its first constraint
+    cons_x: np.ndarray  # [B, MAX_EXTRA, 3]: repeated constraints (kind index + 1, 0 for none; a, b)
     n_tools: np.ndarray  # [B]
     n_params: np.ndarray  # [B, T]
     n_cands: np.ndarray  # [B, T, P]
@@ -127,7 +137,7 @@ def score_canonical(batch: TaskBatch, idx: np.ndarray, answers: Canonical) -> np
     out = np.empty((idx.shape[0], K), dtype=np.float32)
     score_kernel(idx, answers.n_calls, answers.call_tool, answers.call_extra,
                  answers.call_val, answers.has_resp, answers.resp_words, answers.resp_field, answers.fmt,
-                 batch.gt_n, batch.gt_tool, batch.gt_codes, batch.gt_resp, batch.cons, out)
+                 batch.gt_n, batch.gt_tool, batch.gt_codes, batch.gt_resp, batch.cons, batch.cons_x, out)
     return out
 
 

@@ -95,6 +95,16 @@ class ToolTask:
     """[R] candidate responses of the structured view."""
     gt_codes: np.ndarray
     """int8 [MAX_GT_CALLS, MAX_PARAMS]: candidate index of each ground-truth value, -1 for an omitted parameter."""
+    extra_constraints: tuple[tuple[str, dict], ...] = ()
+    """Further constraints of kinds already in ``constraints`` ((kind, parameters), in kind order): more forbidden
+    tools, unit/format constraints on further values, further ordering pairs. Only tasks with more constraints
+    than distinct feasible kinds have them."""
+
+    @property
+    def all_constraints(self) -> tuple[tuple[str, dict], ...]:
+        """Every constraint as (kind, parameters), grouped by kind in objective order (first of a kind first)."""
+        firsts = [(k, v) for k, v in self.constraints.items()]
+        return tuple(sorted([*firsts, *self.extra_constraints], key=lambda kv: CONSTRAINT_KINDS.index(kv[0])))
 
     @property
     def shown_tools(self) -> tuple[Tool, ...]:
@@ -185,12 +195,15 @@ class _Builder:
             (cfg.bottleneck == "forbidden_tool")  # its hard form forbids a requested tool
         if not needs_calls and rng.random() < cfg.p_no_call:
             n_calls = 0
+        elif k > len(CONSTRAINT_KINDS):  # several constraints of a kind: the most calls hold the most
+            n_calls = MAX_GT_CALLS
         elif k > 5 or cfg.bottleneck == "order" or rng.random() < cfg.p_parallel:
             n_calls = int(rng.integers(2, MAX_GT_CALLS + 1))
         else:
             n_calls = 1
         if cfg.bottleneck == "max_calls" and n_calls == 0:
             n_calls = 1
+        self.k = k
         return n_calls, self._kinds(k, n_calls)
 
     def _kinds(self, k: int, n_calls: int) -> list[str]:
@@ -239,6 +252,29 @@ class _Builder:
         unit_target = self._target(gt_ids, NUMBER_KINDS) if "unit" in kinds else None
         date_target = self._target(gt_ids, ("date",)) if "format" in kinds else None
         date_fmt = str(rng.choice(DATE_FORMATS)) if date_target else "YYYY-MM-DD"
+        # more constraints than distinct kinds: repeat the kinds that can repeat, up to what the task holds
+        n_extra = self.k - len(kinds)
+        extra = dict.fromkeys(("forbidden_tool", "unit", "format", "order"), 0)
+        unit_more: list[tuple[int, int]] = []
+        date_more: list[tuple[int, int]] = []
+        if n_extra > 0:
+            unit_opts = [t for t in self._targets(gt_ids, NUMBER_KINDS) if t != unit_target] if unit_target else []
+            date_opts = [t for t in self._targets(gt_ids, ("date",)) if t != date_target] if date_target else []
+            room = {"forbidden_tool": len(slots) - len(gt_ids) - 1 if "forbidden_tool" in kinds else 0,
+                    "unit": len(unit_opts), "format": len(date_opts),
+                    "order": n_calls * (n_calls - 1) // 2 - 1 if "order" in kinds else 0}
+            for _ in range(n_extra):
+                open_kinds = [c for c in extra if extra[c] < room[c]]
+                if not open_kinds:
+                    break  # the task holds no more (documented: max_constraints is an upper bound)
+                extra[str(rng.choice(open_kinds))] += 1
+            unit_more = [unit_opts[i] for i in rng.permutation(len(unit_opts))[: extra["unit"]]]
+            date_more = [date_opts[i] for i in rng.permutation(len(date_opts))[: extra["format"]]]
+        unit_set = {unit_target, *unit_more} - {None}
+        fmt_of = {date_target: date_fmt} if date_target else {}
+        for t in date_more:
+            fmt_of[t] = str(rng.choice(DATE_FORMATS))
+        extras: list[tuple[str, dict]] = []
         constraints: dict[str, dict] = {}
         texts: list[str] = []
         clauses: list[str] = []
@@ -267,16 +303,16 @@ class _Builder:
             params: dict[str, object] = {}
             phrases: list[str] = []
             for p, param in enumerate(tool.params):
-                target = (c, p) in (unit_target, date_target)
+                target = (c, p) in unit_set or (c, p) in fmt_of
                 mentioned = param.required or target or rng.random() < 0.5
                 value = _draw(param.kind, rng, param.enum)
                 unit = UNITS[param.kind][0] if param.kind in NUMBER_KINDS else ""
-                if (c, p) == unit_target:
+                if (c, p) in unit_set:
                     unit = UNITS[param.kind][1]
                 label = param.name.replace("_", " ")
-                fmt = date_fmt if (c, p) == date_target else "YYYY-MM-DD"
+                fmt = fmt_of.get((c, p), "YYYY-MM-DD")
                 stated = value
-                gt_value = convert(param.kind, value) if (c, p) == unit_target else \
+                gt_value = convert(param.kind, value) if (c, p) in unit_set else \
                     self._schema_value(param.kind, value, fmt)  # type: ignore[arg-type]
                 raw = self._raw_value(param.kind, stated)
                 values = [gt_value]
@@ -322,25 +358,47 @@ class _Builder:
                 tool_id = int(rng.choice(targets))
                 constraints[kind] = {"slot": slot_of[tool_id], "name": cat[tool_id].name}
                 texts.append(f"Never call the tool {cat[tool_id].name}.")
+                if extra[kind]:
+                    rest = [t for t in slots if t not in gt_ids and t != tool_id]
+                    for t in rng.choice(rest, size=extra[kind], replace=False):
+                        extras.append((kind, {"slot": slot_of[int(t)], "name": cat[int(t)].name}))
+                        texts.append(f"Never call the tool {cat[int(t)].name}.")
             elif kind == "unit":
                 assert unit_target is not None
-                c, p = unit_target
-                param = cat[gt_ids[c]].params[p]
-                constraints[kind] = {"call": c, "param": p, "name": param.name}
-                _, from_unit, to_name, rule = UNITS[param.kind]
-                texts.append(f"The tools take {param.name} in {to_name}: convert values given in {from_unit} "
-                             f"({rule}) and round to 1 decimal.")
+                for i, (c, p) in enumerate([unit_target, *unit_more]):
+                    param = cat[gt_ids[c]].params[p]
+                    spec = {"call": c, "param": p, "name": param.name}
+                    if i == 0:
+                        constraints[kind] = spec
+                    else:
+                        extras.append((kind, spec))
+                    _, from_unit, to_name, rule = UNITS[param.kind]
+                    whose = f" of {cat[gt_ids[c]].name}" if unit_more else ""
+                    texts.append(f"The tools take {param.name}{whose} in {to_name}: convert values given in "
+                                 f"{from_unit} ({rule}) and round to 1 decimal.")
             elif kind == "format":
                 assert date_target is not None
-                c, p = date_target
-                param = cat[gt_ids[c]].params[p]
-                constraints[kind] = {"call": c, "param": p, "name": param.name, "format": date_fmt}
-                texts.append(f"Write the {param.name} of {cat[gt_ids[c]].name} as {date_fmt}, not YYYY-MM-DD.")
+                for i, (c, p) in enumerate([date_target, *date_more]):
+                    param = cat[gt_ids[c]].params[p]
+                    spec = {"call": c, "param": p, "name": param.name, "format": fmt_of[(c, p)]}
+                    if i == 0:
+                        constraints[kind] = spec
+                    else:
+                        extras.append((kind, spec))
+                    texts.append(f"Write the {param.name} of {cat[gt_ids[c]].name} as {fmt_of[(c, p)]}, "
+                                 "not YYYY-MM-DD.")
             elif kind == "order":
                 assert order_pair is not None
                 a, b = order_pair
                 constraints[kind] = {"first": slot_of[a], "second": slot_of[b]}
                 texts.append(f"Call {cat[a].name} before {cat[b].name}.")
+                if extra[kind]:  # further pairs, all in the ground truth's order
+                    pairs = [(i, j) for i in range(n_calls) for j in range(i + 1, n_calls)
+                             if (gt_ids[i], gt_ids[j]) != order_pair]
+                    for q in rng.permutation(len(pairs))[: extra[kind]]:
+                        i, j = pairs[int(q)]
+                        extras.append((kind, {"first": slot_of[gt_ids[i]], "second": slot_of[gt_ids[j]]}))
+                        texts.append(f"Call {cat[gt_ids[i]].name} before {cat[gt_ids[j]].name}.")
             elif kind == "response_length":
                 constraints[kind] = {"words": cfg.length_limit}
                 texts.append(f"Keep the <response> to at most {cfg.length_limit} words.")
@@ -365,8 +423,13 @@ class _Builder:
             seed=self.seed, config=cfg, tools=tuple(slots), request=request, gt_calls=tuple(gt_calls),
             constraints=constraints, constraint_texts=tuple(texts), response=response,
             candidates=tuple(tuple(row) for row in candidates), cand_flags=cand_flags, param_flags=param_flags,
-            responses=responses, gt_codes=gt_codes,
+            responses=responses, gt_codes=gt_codes, extra_constraints=tuple(extras),
         )
+
+    @staticmethod
+    def _targets(gt_ids: list[int], kinds: tuple[str, ...]) -> list[tuple[int, int]]:
+        cat = catalog()
+        return [(c, p) for c, t in enumerate(gt_ids) for p, prm in enumerate(cat[t].params) if prm.kind in kinds]
 
     def _target(self, gt_ids: list[int], kinds: tuple[str, ...]) -> tuple[int, int]:
         cat = catalog()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vecreward_envs.toolcall.catalog import catalog
-from vecreward_envs.toolcall.config import CONSTRAINT_KINDS, ToolCallConfig
+from vecreward_envs.toolcall.config import C0, CONSTRAINT_KINDS, ToolCallConfig
 from vecreward_envs.toolcall.family import ToolCallFamily
 from vecreward_envs.toolcall.task import generate
 
@@ -80,3 +80,40 @@ def test_bad_configs_and_seeds() -> None:
         ToolCallConfig.from_kwargs(n_tool=3)
     with pytest.raises(ValueError, match="seed"):
         generate(-1)
+
+
+@pytest.mark.parametrize("bottleneck", ["", "forbidden_tool", "order", "unit"])
+def test_many_constraints(bottleneck: str) -> None:
+    """max_constraints up to 17: kinds repeat (only the repeatable ones), the count is clamped to what the task
+    holds, the prompt lists every constraint and the ground truth (with the bottleneck's hard form aside) meets
+    them all."""
+
+    config = ToolCallConfig(min_constraints=5, max_constraints=17, n_tools=8, bottleneck=bottleneck)
+    family = ToolCallFamily(config)
+    counts = []
+    for seed in range(80):
+        task = generate(seed, config)
+        kinds = [k for k, _ in task.all_constraints]
+        counts.append(len(kinds))
+        assert 5 <= len(kinds) <= 17
+        assert len(task.constraint_texts) == len(kinds)
+        assert list(task.constraints) == [k for k in CONSTRAINT_KINDS if k in task.constraints]
+        assert {k for k, _ in task.extra_constraints} <= {"forbidden_tool", "unit", "format", "order"}
+        assert len({json.dumps(s, sort_keys=True) for _, s in task.all_constraints}) == len(kinds)  # distinct
+        if bottleneck:
+            assert bottleneck in task.constraints
+        vector = family.score_completions(task, [task.ground_truth_text()])[0][0]
+        for c, kind in enumerate(CONSTRAINT_KINDS):
+            if kind in ("max_calls", "forbidden_tool"):
+                continue  # may contradict the request
+            assert np.isnan(vector[C0 + c]) == (kind not in kinds)
+            assert np.isnan(vector[C0 + c]) or vector[C0 + c] == 1.0, (seed, kind)
+    assert max(counts) > 12
+
+
+def test_max_constraints_range() -> None:
+    ToolCallConfig(min_constraints=17, max_constraints=17)
+    with pytest.raises(ValueError, match="17"):
+        ToolCallConfig(max_constraints=18)
+    task = generate(0, ToolCallConfig(min_constraints=17, max_constraints=17, n_tools=4))  # clamped, no loop
+    assert 7 <= len(task.all_constraints) <= 17

@@ -1,9 +1,11 @@
 """The numba kernels agree with their plain-Python twins; hand-computed vectors."""
 
+from collections import Counter
+
 import numpy as np
 from tc_helpers import completion, tasks
 
-from vecreward_envs.toolcall.config import MAX_PARAMS, MAX_SCORED_CALLS, ToolCallConfig
+from vecreward_envs.toolcall.config import C0, CONSTRAINT_KINDS, MAX_PARAMS, MAX_SCORED_CALLS, ToolCallConfig
 from vecreward_envs.toolcall.family import ToolCallFamily
 from vecreward_envs.toolcall.kernels_py import decode_py, score_one_py
 from vecreward_envs.toolcall.scoring import Canonical, TaskBatch, decode_structured, score_canonical, task_arrays
@@ -83,3 +85,59 @@ def test_no_call_task() -> None:
     assert good[0] == 1.0 and good[1] == 1.0 and np.isnan(good[2]) and np.isnan(good[3])
     calls = family.score_completions(task, [completion([{"name": "x", "parameters": {}}], "hi")])[0][0]
     assert calls[0] == 0.0 and calls[1] == 0.0
+
+
+def test_many_constraints_kernels_match_twin() -> None:
+    """Tasks with up to 17 constraints (kinds repeat): both kernels agree with the twin; fractions per kind."""
+    family = ToolCallFamily(min_constraints=5, max_constraints=17, n_tools=8)
+    pool = tasks(family)
+    assert max(len(t.all_constraints) for t in pool) > 7
+    rng = np.random.default_rng(1)
+    n = 300
+    idx = rng.integers(len(pool), size=n)
+    tokens = rng.integers(0, len(family.answer_vocab), size=(n, family.config.answer_len + 1))
+    tokens[: len(pool)] = family.demonstrations(pool)[:, : tokens.shape[1]]
+    idx[: len(pool)] = np.arange(len(pool))
+    batch = TaskBatch.stack(pool)
+    canon = decode_structured(batch, idx, tokens, family.config.max_struct_calls)
+    rewards = score_canonical(batch, idx, canon)
+    for i in range(n):
+        arrays = task_arrays(pool[idx[i]])
+        twin = decode_py(tokens[i].tolist(), arrays, family.config.max_struct_calls, MAX_PARAMS, MAX_SCORED_CALLS)
+        _assert_same(rewards[i], score_one_py(twin, arrays))
+    texts, owners = [], []
+    for task in pool:
+        gt = task.gt_json
+        for text in (task.ground_truth_text(), completion(gt[::-1], "Done."), completion(gt[:1])):
+            texts.append(text)
+            owners.append(task)
+    text_rewards, parsed = family.score_completion_batch(owners, texts)
+    from vecreward_envs.toolcall.text import fill_canonical
+
+    tc = Canonical(len(texts))
+    for j, (p, task) in enumerate(zip(parsed, owners, strict=True)):
+        fill_canonical(tc, j, p, task)
+        _assert_same(text_rewards[j], score_one_py(tc.row(j), task_arrays(task)))
+        counts = Counter(k for k, _ in task.all_constraints)
+        for c, kind in enumerate(CONSTRAINT_KINDS):
+            v = text_rewards[j, C0 + c]
+            if kind not in counts:
+                assert np.isnan(v)
+            else:  # a fraction of the kind's constraints
+                assert np.isclose(v * counts[kind], round(float(v) * counts[kind]), atol=1e-4)
+
+
+def test_fraction_of_forbidden_tools() -> None:
+    family = ToolCallFamily(min_constraints=12, max_constraints=17, n_tools=8)
+    task = next(t for t in family.instances(0, 200)
+                if sum(k == "forbidden_tool" for k, _ in t.all_constraints) >= 3 and t.gt_calls)
+    forbidden = [s["name"] for k, s in task.all_constraints if k == "forbidden_tool"]
+    bad = [n for n in forbidden if n not in {c["name"] for c in task.gt_json}][:2]
+    calls = task.gt_json + [{"name": n, "parameters": {}} for n in bad]
+    vector = family.score_completions(task, [completion(calls, "Done.")])[0][0]
+    col = C0 + CONSTRAINT_KINDS.index("forbidden_tool")
+    hit = sum(1 for n in forbidden if n in {c["name"] for c in calls})
+    assert vector[col] == np.float32(1 - hit / len(forbidden))
+    messages = family.explain(task, completion(calls, "Done."))
+    msg = messages["constraint/forbidden_tool"]
+    assert all(n in msg for n in bad) and f"{len(forbidden) - hit}/{len(forbidden)} hold" in msg
