@@ -10,6 +10,7 @@ import numpy as np
 
 from vecreward_envs.codetests.dsl import END, N_TOKENS, TOKEN_NAMES
 from vecreward_envs.codetests.problem import VALUE_WIDTH, CodeProblem, ProblemBatch
+from vecreward_envs.token_arrays import as_code_array
 
 
 @dataclass(frozen=True)
@@ -32,28 +33,11 @@ def as_program_array(programs: object, name: str = "programs") -> np.ndarray:
     Raises:
         ValueError: not a rectangular integer array of tokens in [0, N_TOKENS).
     """
-    try:
-        array = np.asarray(programs)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a rectangular [N, L] array of DSL tokens (pad with END=0): {exc}") from exc
-    if array.ndim == 1:
-        array = array[None, :]
-    if array.ndim != 2:
-        raise ValueError(f"{name} must have shape [N, L] (or [L]), got shape {array.shape}")
-    if array.size and not np.issubdtype(array.dtype, np.integer):
-        if np.issubdtype(array.dtype, np.floating) and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
-            array = array.astype(np.int64)
-        else:
-            raise ValueError(f"{name} must hold integer DSL tokens 0..{N_TOKENS - 1}, got dtype {array.dtype}")
-    if array.size:
-        bad = (array < 0) | (array >= N_TOKENS)
-        if bad.any():
-            n, i = map(int, np.argwhere(bad)[0])
-            raise ValueError(f"{name}[{n}, {i}] = {array[n, i]} is not a DSL token (0..{N_TOKENS - 1}; "
-                             f"{END}={TOKEN_NAMES[END]})")
+    array = as_code_array(programs, name, N_TOKENS, "DSL tokens", f"END={END}",
+                          f"a DSL token (0..{N_TOKENS - 1}; {END}={TOKEN_NAMES[END]})")
     if array.shape[1] == 0:
         array = np.zeros((array.shape[0], 1), dtype=np.int8)
-    return np.ascontiguousarray(array, dtype=np.int8)
+    return array
 
 
 PARALLEL_MIN_PROGRAMS = 256

@@ -10,6 +10,7 @@ import numpy as np
 from vecreward_envs.maze.config import N_ROUTE_CODES, STOP
 from vecreward_envs.maze.instance import InstanceBatch, MazeInstance
 from vecreward_envs.maze.kernels import neighbour_table, score_params, score_routes_kernel
+from vecreward_envs.token_arrays import as_code_array
 
 
 @dataclass(frozen=True)
@@ -28,26 +29,8 @@ class RouteScores:
 
 def as_route_array(routes: object, name: str = "routes") -> np.ndarray:
     """Validate routes and return them as int8 [N, L]; a clear error for anything that is not move codes."""
-    try:
-        array = np.asarray(routes)
-    except ValueError as exc:  # ragged nested lists
-        raise ValueError(f"{name} must be a rectangular [N, L] array of move codes (pad with STOP=4): {exc}") from exc
-    if array.ndim == 1:
-        array = array[None, :]
-    if array.ndim != 2:
-        raise ValueError(f"{name} must have shape [N, L] (or [L]), got shape {array.shape}")
-    if array.size and not np.issubdtype(array.dtype, np.integer):
-        if np.issubdtype(array.dtype, np.floating) and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
-            array = array.astype(np.int64)
-        else:
-            raise ValueError(f"{name} must hold integer move codes 0..{N_ROUTE_CODES - 1}, got dtype {array.dtype}")
-    if array.size:
-        bad = (array < 0) | (array >= N_ROUTE_CODES)
-        if bad.any():
-            n, i = map(int, np.argwhere(bad)[0])
-            raise ValueError(f"{name}[{n}, {i}] = {array[n, i]} is not a move code: 0=UP 1=DOWN 2=LEFT 3=RIGHT "
-                             f"{STOP}=STOP")
-    return np.ascontiguousarray(array, dtype=np.int8)
+    return as_code_array(routes, name, N_ROUTE_CODES, "move codes", f"STOP={STOP}",
+                         f"a move code: 0=UP 1=DOWN 2=LEFT 3=RIGHT {STOP}=STOP")
 
 
 def score_routes(
