@@ -29,7 +29,6 @@ __all__ = [
     "masked_center_std",
     "safe_divide",
     "split_nan",
-    "weighted_nansum",
 ]
 
 _DMAX = np.finfo(np.float64).max
@@ -157,20 +156,3 @@ def masked_center_std(
     dof = count - ddof
     std = np.sqrt(ss / np.where(dof > 0, dof, np.inf))
     return centred, std, count
-
-
-def weighted_nansum(x: np.ndarray, w: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
-    """``sum_k w_k x_k`` over the last axis; NaN where every entry of a row is invalid.
-
-    Args:
-        x: Values ``[..., K]``, 0 at invalid entries.
-        w: Weights ``[K]``.
-        valid: Float 0/1 mask of ``x``, or ``None`` when all entries are valid.
-
-    Returns:
-        ``[...]`` weighted sums.
-    """
-    s = x @ w
-    if valid is None:
-        return s
-    return np.where(axis_sum(valid, (valid.ndim - 1,))[..., 0] > 0, s, np.nan)

@@ -3,8 +3,8 @@
     vecreward advantages '[[1,1,0],[1,0,0],[0,1,1],[0,0,0]]'          # one group [G, K]
     vecreward advantages --file rewards.json --weights '[2,1,1]'       # [G, K], [B, G, K] or chains [B, G, m, K]
 
-``null`` (or ``NaN``) in the JSON marks an objective as not applicable. Set-level schemes (``vpo``,
-``multi_rlvr``, ``max_at_k``) see each rollout of a ``[G, K]`` / ``[B, G, K]`` input as a chain of one answer;
+``null`` (or ``NaN``) in the JSON marks an objective as not applicable. Set-level schemes (``kind == "set_level"``,
+e.g. ``vpo``) see each rollout of a ``[G, K]`` / ``[B, G, K]`` input as a chain of one answer;
 with chains ``[B, G, m, K]`` only the set-level schemes apply.
 """
 
@@ -179,16 +179,18 @@ def run(args: argparse.Namespace) -> int:
             for gi in range(g):
                 console.print(f"  r{gi}: " + "  ".join(_fmt(a) for a in r[bi, gi]), highlight=False)
     notes = []
-    if not chains and any(SPECS[n].level == "set" for n in results):
-        notes.append("set-level schemes (vpo, multi_rlvr, max_at_k) see each rollout as a chain of one answer")
+    set_level = [n for n in SPECS if SPECS[n].level == "set"]
+    if not chains and any(n in results for n in set_level):
+        notes.append(f"set-level schemes ({', '.join(set_level)}) see each rollout as a chain of one answer")
     if skipped:
         notes.append("chains [B, G, m, K] given: only the set-level schemes apply")
     if weights is not None:
         unweighted = [n for n in results if not SPECS[n].uses_weights]
         if unweighted:
             notes.append(f"--weights not used by {', '.join(unweighted)}")
-    if any(n in results for n in ("psr", "nsr", "w_reinforce")):
-        notes.append("psr/nsr/w_reinforce: success = every applicable objective >= threshold (default 1.0)")
+    outcome = [n for n in SPECS if SPECS[n].kind == "outcome"]
+    if any(n in results for n in outcome):
+        notes.append(f"{'/'.join(outcome)}: success = every applicable objective >= threshold (default 1.0)")
     if "max_at_k" in results and np.any(np.all(results["max_at_k"] == 0, axis=1)):
         k = params.get("max_at_k", {}).get("k", SPECS["max_at_k"].defaults()["k"])
         notes.append(f"max_at_k (k={k}) is 0 where every {k}-subset of the group has the same best value")

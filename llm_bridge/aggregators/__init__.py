@@ -9,8 +9,12 @@ array([[ 0.7833, -0.2611,  0.7833, -1.3054]])
 array([[ 0.7113, -0.2887,  0.866 , -1.2886]])
 
 ``rewards`` is ``[B, G, K]`` (NaN = objective not applicable) and the result ``[B, G]``; set-level schemes
-(``vpo``, ``multi_rlvr``, ``max_at_k``) take chains ``[B, G, m, K]``. Numpy in, numpy out; a torch tensor in gives a
+(``SPECS[name].kind == "set_level"``) take chains ``[B, G, m, K]``. Numpy in, numpy out; a torch tensor in gives a
 tensor out on the same device. Formulas, sources and conventions: ``docs/aggregators/``.
+
+``SPECS`` and ``AGGREGATORS`` list the schemes by their spec's ``order``; each spec declares its kind, what it
+needs from the task or the run (:func:`run_params` fills it) and the chain length it trains with. Adding a scheme:
+one module that registers it, one import below, one page ``docs/aggregators/<name>.md``.
 """
 
 from __future__ import annotations
@@ -26,26 +30,28 @@ from llm_bridge.aggregators import morl as _morl  # noqa: F401
 from llm_bridge.aggregators import outcome as _outcome  # noqa: F401
 from llm_bridge.aggregators import rvpo as _rvpo  # noqa: F401
 from llm_bridge.aggregators import setlevel as _setlevel  # noqa: F401
-from llm_bridge.aggregators._registry import AGGREGATORS, SPECS, AggregatorSpec
-
-#: Registry order (tables, docs, the ``vecreward advantages`` command): the issue's listing.
-ORDER: tuple[str, ...] = (
-    "grpo", "dr_grpo", "linear", "gdpo", "mo_grpo", "dvao", "rvpo", "vpo", "multi_rlvr", "max_at_k",
-    "tchebycheff", "pareto_rank", "hv_contribution", "psr", "nsr", "w_reinforce",
+from llm_bridge.aggregators._registry import (
+    AGGREGATORS,
+    SPECS,
+    AggregatorSpec,
+    Kind,
+    Need,
+    get_spec,
+    run_params,
+    scheme_names,
 )
-for _name in ORDER:  # re-insert in ORDER (dicts keep insertion order)
-    SPECS[_name] = SPECS.pop(_name)
-    AGGREGATORS[_name] = AGGREGATORS.pop(_name)
 
-__all__ = ["AGGREGATORS", "ORDER", "SPECS", "AggregatorSpec", "aggregate", "get_spec"]
-
-
-def get_spec(name: str) -> AggregatorSpec:
-    """The registry entry of ``name``; unknown names fail with the list of valid ones."""
-    try:
-        return SPECS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown aggregator {name!r}; valid names: {', '.join(SPECS)}") from None
+__all__ = [
+    "AGGREGATORS",
+    "SPECS",
+    "AggregatorSpec",
+    "Kind",
+    "Need",
+    "aggregate",
+    "get_spec",
+    "run_params",
+    "scheme_names",
+]
 
 
 def aggregate(
@@ -60,9 +66,7 @@ def aggregate(
     """Turn reward vectors into advantages with the scheme ``name``.
 
     Args:
-        name: A key of :data:`AGGREGATORS` (``grpo``, ``dr_grpo``, ``linear``, ``gdpo``, ``mo_grpo``, ``dvao``,
-            ``rvpo``, ``vpo``, ``multi_rlvr``, ``max_at_k``, ``tchebycheff``, ``pareto_rank``,
-            ``hv_contribution``, ``psr``, ``nsr``, ``w_reinforce``).
+        name: A key of :data:`AGGREGATORS` (the registered schemes, listed in ``docs/aggregators/index.md``).
         rewards: ``[B, G, K]`` rewards (``[B, G, m, K]`` for set-level schemes), NaN = not applicable; numpy,
             nested lists or a torch tensor.
         weights: Static objective weights ``[K]`` (default all 1) for the schemes that use them.

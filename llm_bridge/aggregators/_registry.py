@@ -4,6 +4,10 @@ A scheme is written as a *kernel* ``kernel(rewards, weights, params, rng, step) 
 numpy arrays that are already checked (right rank, no infinities, NaN = not applicable, non-empty), plus a frozen
 dataclass of its parameters that validates values in ``__post_init__``. :func:`register` wraps the kernel into the
 public callable ``fn(rewards, *, weights=None, rng=None, step=0, **params)`` stored in ``AGGREGATORS``.
+
+Each spec also declares what the rest of the code needs to know about its scheme (its kind, its place in the
+listing, what it needs from the task or the run, the chain length it trains with), so that no other place keeps a
+list of scheme names: ``SPECS`` and ``AGGREGATORS`` are kept sorted by ``order`` as schemes register.
 """
 
 from __future__ import annotations
@@ -24,12 +28,19 @@ __all__ = [
     "SPECS",
     "AggregatorSpec",
     "CommonParams",
+    "KINDS",
     "Kernel",
+    "Kind",
+    "NEEDS",
+    "Need",
     "check_choice",
     "check_float",
     "check_int",
     "check_vector",
+    "get_spec",
     "register",
+    "run_params",
+    "scheme_names",
 ]
 
 Kernel = Callable[[np.ndarray, np.ndarray, Any, "np.random.Generator | None", int], np.ndarray]
@@ -109,31 +120,106 @@ class CommonParams:
         return getattr(cls, "SCHEME", cls.__name__)
 
 
+Kind = Literal["scalarized", "per_objective", "set_level", "dominance", "outcome"]
+"""What a scheme does with the reward vectors (the groups of ``docs/aggregators/index.md``).
+
+- ``"scalarized"``: one scalar per rollout (a weighted sum or a scalarization), then normalized within the group.
+- ``"per_objective"``: each objective normalized within the group (z-scores), then combined.
+- ``"set_level"``: chains of m answers per rollout, ``[B, G, m, K]``; the chain's set of answers is scored.
+- ``"dominance"``: whole vectors compared by Pareto dominance (rank, hypervolume); cost grows fast with G and K.
+- ``"outcome"``: a pass/fail outcome per rollout, no group baseline (the advantage ignores the other rollouts).
+"""
+
+Need = Literal["success_objectives", "total_steps"]
+"""A parameter that is filled from the task or the run rather than chosen by the user (see ``run_params``).
+
+- ``"success_objectives"``: the task's objectives whose passing means success (from the task family).
+- ``"total_steps"``: the run's number of training steps (for a schedule spanning the run).
+"""
+
+NEEDS: tuple[Need, ...] = ("success_objectives", "total_steps")
+"""Every value of :data:`Need`."""
+
+KINDS: tuple[Kind, ...] = ("scalarized", "per_objective", "set_level", "dominance", "outcome")
+"""Every value of :data:`Kind`."""
+
+
 @dataclass(frozen=True)
 class AggregatorSpec:
-    """Everything the registry knows about one scheme.
+    """Everything the registry knows about one scheme: its computation and what it declares about itself.
+
+    Adding a scheme is one module that calls :func:`register` with a spec, one import in
+    ``llm_bridge/aggregators/__init__.py`` and one page ``docs/aggregators/<name>.md``; tables, the CLI, the
+    comparison grid, tests and benchmarks read the spec's fields, never a list of names.
 
     Attributes:
-        name: Registry name.
+        name: Registry name (also the name of the docs page, ``docs/aggregators/<name>.md``).
         kernel: The computation over validated float64 arrays.
         params: Frozen dataclass of the scheme's parameters (with defaults).
-        level: ``"vector"`` takes ``[B, G, K]``; ``"set"`` takes ``[B, G, m, K]`` (chains of m answers).
+        kind: What the scheme does with the reward vectors (see :data:`Kind`); ``"set_level"`` schemes take
+            ``[B, G, m, K]`` chains, every other kind ``[B, G, K]``.
+        order: Place in every listing (``SPECS``, tables, ``all``): schemes are listed by increasing ``order``,
+            which must be unique.
         summary: One line for tables and ``--help``.
+        needs: Parameters filled from the task or the run (see :data:`Need`), each a parameter of ``params``;
+            :func:`run_params` fills them.
+        chain_length: Answers per rollout (m) the scheme is meant to be trained with: more than 1 for set-level
+            schemes (3, VPO's default), 1 for every other kind.
         uses_weights: Whether static objective weights ``w`` mean something to this scheme.
         nonnegative_weights: Whether the weights must be >= 0 (mixture or scalarization weights).
         batch_level: Whether advantages depend on other groups of the batch (batch statistics).
-        doc: Name of the docs page under ``docs/aggregators/``.
     """
 
     name: str
     kernel: Kernel
     params: type[CommonParams]
-    level: Literal["vector", "set"]
+    kind: Kind
+    order: int
     summary: str
+    needs: tuple[Need, ...] = ()
+    chain_length: int = 1
     uses_weights: bool = True
     nonnegative_weights: bool = False
     batch_level: bool = False
-    doc: str = ""
+
+    def __post_init__(self) -> None:
+        where = f"aggregator spec {self.name!r}"
+        if not self.name.isidentifier() or self.name != self.name.lower():
+            raise ValueError(f"{where}: the name must be a lower-case Python identifier")
+        if self.kind not in KINDS:
+            raise ValueError(f"{where}: kind must be one of {list(KINDS)}, got {self.kind!r}")
+        if isinstance(self.order, bool) or not isinstance(self.order, int):
+            raise ValueError(f"{where}: order must be an integer, got {self.order!r}")
+        if not isinstance(self.needs, tuple) or len(set(self.needs)) != len(self.needs):
+            raise ValueError(f"{where}: needs must be a tuple without repeats, got {self.needs!r}")
+        for need in self.needs:
+            if need not in NEEDS:
+                raise ValueError(f"{where}: unknown need {need!r}; valid: {list(NEEDS)}")
+            if need not in self.param_names:
+                raise ValueError(f"{where}: needs {need!r}, which is not a parameter of {self.params.__name__}")
+        if isinstance(self.chain_length, bool) or not isinstance(self.chain_length, int) or self.chain_length < 1:
+            raise ValueError(f"{where}: chain_length must be an integer >= 1, got {self.chain_length!r}")
+        if (self.kind == "set_level") != (self.chain_length > 1):
+            raise ValueError(f"{where}: chain_length must be > 1 for a set-level scheme and 1 otherwise, got "
+                             f"kind={self.kind!r}, chain_length={self.chain_length}")
+
+    @property
+    def level(self) -> Literal["vector", "set"]:
+        """``"vector"``: takes ``[B, G, K]``; ``"set"``: takes ``[B, G, m, K]`` (chains of m answers)."""
+        return "set" if self.kind == "set_level" else "vector"
+
+    @property
+    def group_baseline(self) -> bool:
+        """Whether the advantage is measured against the group (False for ``"outcome"`` schemes).
+
+        With a baseline, a lone rollout or a group of identical rollouts gets advantage 0.
+        """
+        return self.kind != "outcome"
+
+    @property
+    def doc(self) -> str:
+        """Name of the docs page under ``docs/aggregators/`` (``<name>.md``)."""
+        return f"{self.name}.md"
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -201,6 +287,9 @@ def register(spec: AggregatorSpec) -> Callable[..., Any]:
     """
     if spec.name in SPECS:
         raise ValueError(f"aggregator {spec.name!r} registered twice")
+    taken = [other.name for other in SPECS.values() if other.order == spec.order]
+    if taken:
+        raise ValueError(f"aggregator {spec.name!r}: order {spec.order} is already taken by {taken[0]!r}")
 
     def aggregator(
         rewards: Any,
@@ -233,7 +322,49 @@ def register(spec: AggregatorSpec) -> Callable[..., Any]:
     aggregator.__doc__ = _public_doc(spec)
     SPECS[spec.name] = spec
     AGGREGATORS[spec.name] = aggregator
+    for name in sorted(SPECS, key=lambda n: SPECS[n].order):  # keep both dicts in listing order
+        SPECS[name] = SPECS.pop(name)
+        AGGREGATORS[name] = AGGREGATORS.pop(name)
     return aggregator
+
+
+def get_spec(name: str) -> AggregatorSpec:
+    """The registry entry of ``name``; unknown names fail with the list of valid ones."""
+    try:
+        return SPECS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown aggregator {name!r}; valid names: {', '.join(SPECS)}") from None
+
+
+def scheme_names() -> tuple[str, ...]:
+    """Every registered scheme, in listing order (increasing ``order``)."""
+    return tuple(SPECS)
+
+
+def run_params(name: str, *, success_objectives: Sequence[int] | None, total_steps: int | None) -> dict[str, Any]:
+    """The parameters that scheme ``name`` declares in ``needs``, filled from the task and the run.
+
+    A need whose value is unknown (no success objectives, an empty list, no step count) is left out, so the
+    scheme's default applies. Schemes without needs get ``{}``.
+
+    Args:
+        name: A registered scheme.
+        success_objectives: The task's objectives whose passing means success (``None``: the task has none).
+        total_steps: The run's number of training steps (``None``: unknown).
+
+    Returns:
+        ``{parameter: value}`` for the scheme's needs, in the order the spec declares them.
+
+    Raises:
+        ValueError: unknown scheme.
+    """
+    spec = get_spec(name)
+    objectives = list(success_objectives) if success_objectives is not None else []
+    known: dict[str, Any] = {
+        "success_objectives": objectives or None,
+        "total_steps": total_steps,
+    }
+    return {need: known[need] for need in spec.needs if known[need] is not None}
 
 
 def _public_doc(spec: AggregatorSpec) -> str:

@@ -59,6 +59,6 @@ def _dvao_kernel(r: np.ndarray, w: np.ndarray, p: DVAOParams, rng: object, step:
 
 
 dvao = register(AggregatorSpec(
-    name="dvao", kernel=_dvao_kernel, params=DVAOParams, level="vector", nonnegative_weights=True, doc="dvao.md",
+    name="dvao", kernel=_dvao_kernel, params=DVAOParams, kind="per_objective", order=60, nonnegative_weights=True,
     summary="DVAO: objective weights proportional to each objective's within-group spread, then sum of z-scores.",
 ))

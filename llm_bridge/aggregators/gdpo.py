@@ -88,10 +88,10 @@ def _gdpo_kernel(r: np.ndarray, w: np.ndarray, p: GDPOParams, rng: object, step:
 
 
 gdpo = register(AggregatorSpec(
-    name="gdpo", kernel=_gdpo_kernel, params=GDPOParams, level="vector", batch_level=True, doc="gdpo.md",
+    name="gdpo", kernel=_gdpo_kernel, params=GDPOParams, kind="per_objective", order=40, batch_level=True,
     summary="GDPO: per-objective group z-scores, weighted sum, then batch standardization.",
 ))
 mo_grpo = register(AggregatorSpec(
-    name="mo_grpo", kernel=_mo_grpo_kernel, params=MOGRPOParams, level="vector", doc="mo_grpo.md",
+    name="mo_grpo", kernel=_mo_grpo_kernel, params=MOGRPOParams, kind="per_objective", order=50,
     summary="MO-GRPO: per-objective group z-scores, weighted sum (GDPO without the batch step).",
 ))

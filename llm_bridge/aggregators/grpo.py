@@ -12,7 +12,6 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from llm_bridge._arrays import split_nan, weighted_nansum
 from llm_bridge.aggregators._common import GRPO_SCALES, grpo_normalize
 from llm_bridge.aggregators._registry import (
     AggregatorSpec,
@@ -22,6 +21,7 @@ from llm_bridge.aggregators._registry import (
     check_int,
     register,
 )
+from vecreward_envs import scalarize
 
 __all__ = ["GRPOParams", "DrGRPOParams", "LinearParams", "grpo", "dr_grpo", "linear"]
 
@@ -80,8 +80,7 @@ class LinearParams(GRPOParams):
 
 def _grpo_kernel(r: np.ndarray, w: np.ndarray, p: GRPOParams, rng: object, step: int) -> np.ndarray:
     """``s = sum_k w_k r_k`` (NaN skipped), then ``A = (s - mean_g s) / (std_g s + eps)`` (or the chosen scale)."""
-    filled, valid = split_nan(r)
-    s = weighted_nansum(filled, w, valid)  # [B, G]
+    s = scalarize.linear(r, w)  # [B, G]; NaN where no objective applies (unscorable)
     return grpo_normalize(s, p.scale, p.eps, p.ddof)
 
 
@@ -94,14 +93,14 @@ def _linear_kernel(r: np.ndarray, w: np.ndarray, p: LinearParams, rng: object, s
 
 
 grpo = register(AggregatorSpec(
-    name="grpo", kernel=_grpo_kernel, params=GRPOParams, level="vector", doc="grpo.md",
+    name="grpo", kernel=_grpo_kernel, params=GRPOParams, kind="scalarized", order=10,
     summary="GRPO: weighted sum of the objectives, then group z-score (sum-then-normalize).",
 ))
 dr_grpo = register(AggregatorSpec(
-    name="dr_grpo", kernel=_grpo_kernel, params=DrGRPOParams, level="vector", doc="dr_grpo.md",
+    name="dr_grpo", kernel=_grpo_kernel, params=DrGRPOParams, kind="scalarized", order=20,
     summary="Dr. GRPO: weighted sum, centred on the group mean, no std division.",
 ))
 linear = register(AggregatorSpec(
-    name="linear", kernel=_linear_kernel, params=LinearParams, level="vector", nonnegative_weights=True,
-    doc="linear.md", summary="Linear scalarization w.r with simplex weights, GRPO-normalized.",
+    name="linear", kernel=_linear_kernel, params=LinearParams, kind="scalarized", order=30, nonnegative_weights=True,
+    summary="Linear scalarization w.r with simplex weights, GRPO-normalized.",
 ))

@@ -30,6 +30,7 @@ from llm_bridge.aggregators._registry import (
     register,
 )
 from llm_bridge.aggregators.grpo import GRPOParams
+from vecreward_envs import scalarize
 
 __all__ = [
     "HVParams",
@@ -84,17 +85,13 @@ class TchebycheffParams(GRPOParams):
 def _tchebycheff_kernel(r: np.ndarray, w: np.ndarray, p: TchebycheffParams, rng: object, step: int) -> np.ndarray:
     """``s = -max_k w_k (z*_k - r_k) + rho sum_k w_k r_k`` over the applicable objectives, GRPO-normalized."""
     z = _broadcast_param(p.SCHEME, "utopia", p.utopia, r.shape[-1])
-    nan = np.isnan(r)
-    gap = np.where(nan, -np.inf, w * (z - r))  # [B, G, K]
-    worst = gap.max(axis=-1)  # [B, G]; -inf when the row is all NaN
-    s = -worst + p.rho * (np.where(nan, 0.0, r) @ w)
-    s = np.where(np.isfinite(worst), s, np.nan)
+    s = scalarize.tchebycheff(r, w, z, p.rho)  # [B, G]; NaN where no objective applies (unscorable)
     return grpo_normalize(s, p.scale, p.eps, p.ddof)
 
 
 tchebycheff = register(AggregatorSpec(
-    name="tchebycheff", kernel=_tchebycheff_kernel, params=TchebycheffParams, level="vector",
-    nonnegative_weights=True, doc="tchebycheff.md",
+    name="tchebycheff", kernel=_tchebycheff_kernel, params=TchebycheffParams, kind="scalarized", order=110,
+    nonnegative_weights=True,
     summary="Augmented Tchebycheff distance to a fixed utopia point (negated), GRPO-normalized.",
 ))
 
@@ -177,8 +174,9 @@ def _pareto_kernel(r: np.ndarray, w: np.ndarray, p: ParetoRankParams, rng: objec
 
 
 pareto_rank = register(AggregatorSpec(
-    name="pareto_rank", kernel=_pareto_kernel, params=ParetoRankParams, level="vector", nonnegative_weights=True,
-    doc="pareto_rank.md", summary="Pareto rank: minus the non-dominated sorting depth in the group, GRPO-normalized.",
+    name="pareto_rank", kernel=_pareto_kernel, params=ParetoRankParams, kind="dominance", order=120,
+    nonnegative_weights=True,
+    summary="Pareto rank: minus the non-dominated sorting depth in the group, GRPO-normalized.",
 ))
 
 
@@ -310,7 +308,6 @@ def _hv_kernel(r: np.ndarray, w: np.ndarray, p: HVParams, rng: np.random.Generat
 
 
 hv_contribution = register(AggregatorSpec(
-    name="hv_contribution", kernel=_hv_kernel, params=HVParams, level="vector", nonnegative_weights=True,
-    doc="hv_contribution.md",
+    name="hv_contribution", kernel=_hv_kernel, params=HVParams, kind="dominance", order=130, nonnegative_weights=True,
     summary="Exclusive hypervolume contribution in the group (exact within a cell budget), GRPO-normalized.",
 ))

@@ -118,14 +118,17 @@ def _w_reinforce_kernel(r: np.ndarray, w: np.ndarray, p: WReinforceParams, rng: 
 
 
 psr = register(AggregatorSpec(
-    name="psr", kernel=_psr_kernel, params=PSRParams, level="vector", uses_weights=False, doc="psr.md",
+    name="psr", kernel=_psr_kernel, params=PSRParams, kind="outcome", order=140, needs=("success_objectives",),
+    uses_weights=False,
     summary="PSR: advantage 1 for a success, 0 otherwise (no baseline).",
 ))
 nsr = register(AggregatorSpec(
-    name="nsr", kernel=_nsr_kernel, params=NSRParams, level="vector", uses_weights=False, doc="nsr.md",
+    name="nsr", kernel=_nsr_kernel, params=NSRParams, kind="outcome", order=150, needs=("success_objectives",),
+    uses_weights=False,
     summary="NSR: advantage -1 for a failure, 0 otherwise (no baseline).",
 ))
 w_reinforce = register(AggregatorSpec(
-    name="w_reinforce", kernel=_w_reinforce_kernel, params=WReinforceParams, level="vector", uses_weights=False,
-    doc="w_reinforce.md", summary="W-REINFORCE: lam for a success, -1 for a failure (no baseline).",
+    name="w_reinforce", kernel=_w_reinforce_kernel, params=WReinforceParams, kind="outcome", order=160,
+    needs=("success_objectives",), uses_weights=False,
+    summary="W-REINFORCE: lam for a success, -1 for a failure (no baseline).",
 ))

@@ -107,7 +107,7 @@ def _rvpo_kernel(r: np.ndarray, w: np.ndarray, p: RVPOParams, rng: object, step:
 
 
 rvpo = register(AggregatorSpec(
-    name="rvpo", kernel=_rvpo_kernel, params=RVPOParams, level="vector", nonnegative_weights=True,
-    batch_level=True, doc="rvpo.md",
+    name="rvpo", kernel=_rvpo_kernel, params=RVPOParams, kind="per_objective", order=70, needs=("total_steps",),
+    nonnegative_weights=True, batch_level=True,
     summary="RVPO: LogSumExp soft-min of per-objective z-scores (tau or a step schedule), batch-whitened.",
 ))

@@ -162,7 +162,7 @@ def _vpo_kernel(r: np.ndarray, w: np.ndarray, p: VPOParams, rng: np.random.Gener
 
 
 vpo = register(AggregatorSpec(
-    name="vpo", kernel=_vpo_kernel, params=VPOParams, level="set", uses_weights=False, doc="vpo.md",
+    name="vpo", kernel=_vpo_kernel, params=VPOParams, kind="set_level", order=80, chain_length=3, uses_weights=False,
     summary="VPO: mean over Dirichlet scalarizations of each chain's best answer, group z-score (pop. std).",
 ))
 
@@ -201,7 +201,7 @@ def _multi_rlvr_kernel(r: np.ndarray, w: np.ndarray, p: MultiRLVRParams, rng: ob
 
 
 multi_rlvr = register(AggregatorSpec(
-    name="multi_rlvr", kernel=_multi_rlvr_kernel, params=MultiRLVRParams, level="set", doc="multi_rlvr.md",
+    name="multi_rlvr", kernel=_multi_rlvr_kernel, params=MultiRLVRParams, kind="set_level", order=90, chain_length=3,
     summary="Multi-RLVR: sum over the chain of the fixed scalar w.r, then GRPO normalization.",
 ))
 
@@ -319,6 +319,6 @@ def _max_at_k_kernel(r: np.ndarray, w: np.ndarray, p: MaxAtKParams, rng: object,
 
 
 max_at_k = register(AggregatorSpec(
-    name="max_at_k", kernel=_max_at_k_kernel, params=MaxAtKParams, level="set", doc="max_at_k.md",
+    name="max_at_k", kernel=_max_at_k_kernel, params=MaxAtKParams, kind="set_level", order=100, chain_length=3,
     summary="max@k: unbiased max@k transformed rewards of each chain's best answer, minus their group mean.",
 ))

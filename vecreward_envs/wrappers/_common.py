@@ -1,7 +1,8 @@
-"""Shared pieces of the scalarizing wrappers: argument checks, the two scalarizations, the episode accumulator.
+"""Shared pieces of the scalarizing wrappers: argument checks and the episode accumulator.
 
-NaN in a reward vector means "objective not applicable" (the vecreward env contract). Every scalarization here
-leaves such entries out explicitly instead of letting NaN poison the scalar; see each function.
+The scalarizations themselves live in :mod:`vecreward_envs.scalarize` (shared with ``llm_bridge.aggregators``).
+NaN in a reward vector means "objective not applicable" (the vecreward env contract): they leave such entries out
+explicitly instead of letting NaN poison the scalar, and a vector with no applicable entry scalarizes to 0 here.
 """
 
 from __future__ import annotations
@@ -83,22 +84,6 @@ def check_reward_vector(reward: Any, k: int, wrapper: str) -> np.ndarray:
                         f"{type(reward).__name__} of shape {vector.shape}; put scalarizing wrappers directly "
                         "around the vector-reward env")
     return vector.astype(np.float32, copy=True)
-
-
-def linear_scalarize(vector: np.ndarray, weights: np.ndarray) -> float:
-    """``s = sum_{k applicable} w_k r_k``: NaN entries (not applicable) are left out of the sum; all NaN gives 0."""
-    applicable = ~np.isnan(vector)
-    return float(np.dot(weights[applicable], vector[applicable].astype(np.float64)))
-
-
-def tchebycheff_scalarize(vector: np.ndarray, weights: np.ndarray, utopia: np.ndarray, rho: float) -> float:
-    """``s = -max_k w_k (z*_k - r_k) + rho * sum_k w_k r_k`` over the applicable (non-NaN) entries; all NaN gives 0."""
-    applicable = ~np.isnan(vector)
-    if not applicable.any():
-        return 0.0
-    r = vector[applicable].astype(np.float64)
-    w = weights[applicable]
-    return float(-np.max(w * (utopia[applicable] - r)) + rho * np.dot(w, r))
 
 
 class EpisodeVector:

@@ -8,15 +8,14 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from vecreward_envs import scalarize
 from vecreward_envs.wrappers._common import (
     EpisodeVector,
     as_finite_float,
     as_vector,
     check_nonnegative_weights,
     check_reward_vector,
-    linear_scalarize,
     reward_box,
-    tchebycheff_scalarize,
 )
 from vecreward_envs.wrappers.tchebycheff import check_utopia
 
@@ -113,13 +112,13 @@ class DirichletWeightedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         info["weights"] = self.weights.copy()
         w = self.weights.astype(np.float64)
         if self.scalarization == "linear":
-            scalar = linear_scalarize(vector, w)
+            scalar = float(scalarize.linear(vector, w, empty=0.0))
         else:
             self._episode.add(vector)
             scalar = 0.0
             if terminated or truncated:
                 episode_vector = self._episode.value()
                 info["episode_vector_reward"] = episode_vector
-                scalar = tchebycheff_scalarize(episode_vector, w, self.utopia, self.rho)
+                scalar = float(scalarize.tchebycheff(episode_vector, w, self.utopia, self.rho, empty=0.0))
                 self._episode.clear()
         return self._observe(obs), scalar, terminated, truncated, info

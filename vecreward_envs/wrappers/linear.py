@@ -7,7 +7,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from vecreward_envs.wrappers._common import as_vector, check_reward_vector, linear_scalarize, reward_box
+from vecreward_envs import scalarize
+from vecreward_envs.wrappers._common import as_vector, check_reward_vector, reward_box
 
 
 class LinearReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
@@ -54,4 +55,4 @@ class LinearReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         vector = check_reward_vector(reward, self.reward_dim, type(self).__name__)
         info["vector_reward"] = vector
         info["weights"] = self.weights.astype(np.float32)
-        return obs, linear_scalarize(vector, self.weights), terminated, truncated, info
+        return obs, float(scalarize.linear(vector, self.weights, empty=0.0)), terminated, truncated, info

@@ -7,6 +7,7 @@ from typing import Any, Literal
 import gymnasium as gym
 import numpy as np
 
+from vecreward_envs import scalarize
 from vecreward_envs.wrappers._common import (
     EpisodeVector,
     as_finite_float,
@@ -14,7 +15,6 @@ from vecreward_envs.wrappers._common import (
     check_nonnegative_weights,
     check_reward_vector,
     reward_box,
-    tchebycheff_scalarize,
 )
 
 
@@ -96,7 +96,7 @@ class TchebycheffReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
     def scalarize(self, vector: np.ndarray) -> float:
         """``s(r)`` of one vector with this wrapper's weights, utopia and rho (NaN entries left out)."""
-        return tchebycheff_scalarize(np.asarray(vector, dtype=np.float64), self.weights, self.utopia, self.rho)
+        return float(scalarize.tchebycheff(vector, self.weights, self.utopia, self.rho, empty=0.0))
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         """Reset the env and the episode's vector sum."""

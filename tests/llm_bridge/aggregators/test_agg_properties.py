@@ -11,7 +11,8 @@ from llm_bridge.aggregators._common import objective_zscores
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ALL = list(AGGREGATORS)
-NO_BASELINE = {"psr", "nsr", "w_reinforce"}  # by design the advantage ignores the group (no mean subtracted)
+# By design the advantage of these ignores the group (no mean subtracted): outcome schemes (psr, nsr, ...).
+NO_BASELINE = {name for name, spec in SPECS.items() if not spec.group_baseline}
 
 # Rewards on a coarse grid keep spreads far from round-off, so exact invariances can be checked tightly.
 grid = st.sampled_from([-2.0, -1.0, -0.5, 0.0, 0.25, 0.5, 1.0, 1.5, 3.0])
