@@ -16,8 +16,8 @@ import numpy as np
 
 from vecreward_envs.codetests import dsl as d
 from vecreward_envs.codetests.config import MAX_STACK
-from vecreward_envs.codetests.kernels_py import _ARITY, _result_type
 from vecreward_envs.codetests.problem import CodeProblem
+from vecreward_envs.codetests.typing_rules import ARITY, result_type
 
 _N_TYPES = 10  # type tags 0..9
 _SHOWN = 3  # stack slots described by the features (top first)
@@ -33,9 +33,9 @@ def _pushed(token: int, stack: list[int], arg_types: Sequence[int]) -> int:
         return d.PLAIN_FNS[token]
     if token in d.PARAM_FNS:
         return d.PARAM_FNS[token] if stack and stack[-1] == d.T_INT else d.T_NONE
-    if token in _ARITY:
-        arity = _ARITY[token]
-        return _result_type(token, stack[len(stack) - arity:]) if len(stack) >= arity else d.T_NONE
+    if token in ARITY:
+        arity = ARITY[token]
+        return result_type(token, stack[len(stack) - arity:]) if len(stack) >= arity else d.T_NONE
     return d.T_NONE
 
 
@@ -46,8 +46,8 @@ def _after(token: int, stack: tuple[int, ...], arg_types: tuple[int, ...]) -> tu
         return None
     if token in d.PARAM_FNS:
         new = stack[:-1] + (kind,)
-    elif token in _ARITY:
-        new = stack[: len(stack) - _ARITY[token]] + (kind,)
+    elif token in ARITY:
+        new = stack[: len(stack) - ARITY[token]] + (kind,)
     else:
         new = stack + (kind,)
     return new if len(new) <= MAX_STACK else None
@@ -59,7 +59,7 @@ operand) and bools (no operation combines a bool with anything)."""
 
 
 # Operations first: the search reaches a finished program sooner by reducing than by pushing.
-_SEARCH_ORDER = tuple(sorted(range(1, d.N_TOKENS), key=lambda t: (t not in _ARITY, t not in d.PARAM_FNS, t)))
+_SEARCH_ORDER = tuple(sorted(range(1, d.N_TOKENS), key=lambda t: (t not in ARITY, t not in d.PARAM_FNS, t)))
 
 
 @lru_cache(maxsize=1 << 20)
@@ -139,8 +139,8 @@ class ProgramCursor:
             kind = _pushed(token, stack, self.arg_types[n])
             if token in d.PARAM_FNS and stack:
                 stack.pop()
-            elif token in _ARITY:
-                del stack[max(0, len(stack) - _ARITY[token]):]
+            elif token in ARITY:
+                del stack[max(0, len(stack) - ARITY[token]):]
             stack.append(kind)  # T_NONE marks an ill-typed program (a forced, invalid token)
             self.written[n] += 1
             if self.written[n] >= self.length:

@@ -20,10 +20,11 @@ import numpy as np
 from vecreward_envs.codetests import dsl as d
 from vecreward_envs.codetests.config import MAX_LEN, VMAX, CodeTestsConfig
 from vecreward_envs.codetests.inputs import group_applies, sample_args
-from vecreward_envs.codetests.kernels_py import Value, run_checked, typecheck
+from vecreward_envs.codetests.interpreter import Value, run_checked
 from vecreward_envs.codetests.mutants import Mutant, mutants
 from vecreward_envs.codetests.pipeline import Pipeline, random_pipeline
 from vecreward_envs.codetests.problem import CodeProblem, TestCase
+from vecreward_envs.codetests.typing_rules import typecheck
 
 MAX_OPTIONAL_MUTANTS = 16
 """Optional mutants (slips, swaps) tried per problem, on top of every forgotten-step mutant."""

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from vecreward_envs.codetests import dsl as d
-from vecreward_envs.codetests.kernels_py import run_program, typecheck
+from vecreward_envs.codetests.interpreter import run_program
 from vecreward_envs.codetests.problem import CodeProblem, TestCase
 from vecreward_envs.codetests.sandbox.protocol import RunResult
+from vecreward_envs.codetests.typing_rules import typecheck
 
 MESSAGE_CHARS = 300
 """Longest per-test message."""

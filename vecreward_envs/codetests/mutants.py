@@ -11,8 +11,8 @@ import random
 from dataclasses import dataclass, replace
 
 from vecreward_envs.codetests import dsl as d
-from vecreward_envs.codetests.kernels_py import typecheck
 from vecreward_envs.codetests.pipeline import Pipeline
+from vecreward_envs.codetests.typing_rules import typecheck
 
 SIBLINGS: dict[int, tuple[int, ...]] = {
     d.GT: (d.LT, d.EQ), d.LT: (d.GT, d.EQ), d.EQ: (d.GT, d.LT), d.EVEN: (d.ODD,), d.ODD: (d.EVEN,),

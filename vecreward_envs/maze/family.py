@@ -16,9 +16,9 @@ from vecreward_envs.maze.config import ITEM0, ITEM_NAMES, LAVA, MOVE_NAMES, STOP
 from vecreward_envs.maze.cursor import MazeCursor
 from vecreward_envs.maze.generator import generate, generate_cached, iter_instances, shortest_route
 from vecreward_envs.maze.instance import InstanceBatch, MazeInstance
-from vecreward_envs.maze.kernels_py import simulate_route
 from vecreward_envs.maze.pareto import ParetoFront, pareto_front
 from vecreward_envs.maze.scoring import RouteScores, _score_stacked, as_route_array
+from vecreward_envs.maze.simulate import simulate_route
 from vecreward_envs.maze.text import ParsedRoute, format_route, parse_chain, parse_route, prompt
 
 

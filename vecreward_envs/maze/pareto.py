@@ -19,7 +19,7 @@ from numba.typed import Dict
 
 from vecreward_envs.maze.config import BONUS, END, ITEM0, LAVA, STOP, WALL
 from vecreward_envs.maze.instance import MazeInstance
-from vecreward_envs.maze.kernels_py import score_visits
+from vecreward_envs.maze.simulate import score_visits
 
 MAX_ITEM_CELLS = 40
 """Item cells are bits of a 64-bit state key together with the position (12 bits): 40 leaves room to spare."""

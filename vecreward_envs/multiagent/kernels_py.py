@@ -11,7 +11,7 @@ import numpy as np
 
 from vecreward_envs.maze.config import BONUS, END, ITEM0, LAVA, STOP, WALL
 from vecreward_envs.maze.instance import MazeInstance
-from vecreward_envs.maze.kernels_py import score_visits
+from vecreward_envs.maze.simulate import score_visits
 
 _OFFSETS = {0: (-1, 0), 1: (1, 0), 2: (0, -1), 3: (0, 1)}
 

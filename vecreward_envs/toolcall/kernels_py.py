@@ -1,24 +1,16 @@
-"""Plain-Python twin of ``kernels.py``, written from the rules with lists and Counters (slow; for tests)."""
+"""Plain-Python twin of ``kernels.py``, written from the rules with lists and Counters (slow; for tests).
+
+ToolRL's ``match_score`` comes from the text view's reward (``text.py``), which production code uses.
+"""
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 
 import numpy as np
 
 from vecreward_envs.toolcall.config import C0, CONSTRAINT_KINDS, NONE, SLOT0, STOP, K
-
-
-def match_score(a: list, b: list) -> float:
-    """ToolRL's ``match_score``: multiset Jaccard; 1.0 for equal lists, 0.0 when either is empty."""
-    if a == b:
-        return 1.0
-    if not a or not b:
-        return 0.0
-    ca, cb = Counter(a), Counter(b)
-    inter = sum(min(ca[x], cb[x]) for x in ca.keys() & cb.keys())
-    return inter / (len(a) + len(b) - inter)
+from vecreward_envs.toolcall.text import match_score
 
 
 def score_one_py(answer: dict, task: dict) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -183,10 +184,15 @@ def toolrl_format(text: str, gt_calls: bool, gt_response: bool) -> float:
     return 1.0 if ok else 0.0
 
 
-def _match_score(a: list, b: list) -> float:
-    from vecreward_envs.toolcall.kernels_py import match_score
-
-    return match_score(a, b)
+def match_score(a: list, b: list) -> float:
+    """ToolRL's ``match_score``: multiset Jaccard; 1.0 for equal lists, 0.0 when either is empty."""
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    ca, cb = Counter(a), Counter(b)
+    inter = sum(min(ca[x], cb[x]) for x in ca.keys() & cb.keys())
+    return inter / (len(a) + len(b) - inter)
 
 
 def toolrl_correct(gt_tools: list[dict], pd_tools: list, r_max: float = 3.0, r_min: float = -3.0) -> float:
@@ -194,7 +200,7 @@ def toolrl_correct(gt_tools: list[dict], pd_tools: list, r_max: float = 3.0, r_m
     try:
         if gt_tools == pd_tools:
             return r_max
-        score = _match_score([t["name"] for t in gt_tools], [t["name"] for t in pd_tools])
+        score = match_score([t["name"] for t in gt_tools], [t["name"] for t in pd_tools])
         local_max = 1.0
         used: set[int] = set()
         for gt in gt_tools:
@@ -205,7 +211,7 @@ def toolrl_correct(gt_tools: list[dict], pd_tools: list, r_max: float = 3.0, r_m
                 if i in used or pd["name"] != gt["name"]:
                     continue
                 pd_params = pd["parameters"]
-                total = _match_score(list(gt_params.keys()), list(pd_params.keys()))
+                total = match_score(list(gt_params.keys()), list(pd_params.keys()))
                 total += sum(1.0 for k, v in gt_params.items() if k in pd_params and pd_params[k] == v)
                 if total > best:
                     best, best_i = total, i
