@@ -37,6 +37,7 @@ from llm_bridge.export import as_trl
 from llm_bridge.pipeline import PipelineConfig, run_pipeline
 from llm_bridge.rollout import score
 from vecreward_envs.families import make_family
+from vecreward_envs.protocols import TaskFamily
 
 
 def qwen2_like(path: Path) -> Path:
@@ -59,7 +60,7 @@ def sync() -> None:
         torch.cuda.synchronize()
 
 
-def ours_training_rate(path: Path, family: object, instances: list, g: int, t: int, steps: int, lr: float
+def ours_training_rate(path: Path, family: TaskFamily, instances: list, g: int, t: int, steps: int, lr: float
                        ) -> tuple[float, HFPolicy]:
     """Generated tokens/s of whole bridge steps (the first step untimed) and the policy."""
     policy = HFPolicy(LLMPolicyConfig(model=str(path), max_new_tokens=t, stop_at_answer_end=False,
@@ -81,7 +82,7 @@ def ours_training_rate(path: Path, family: object, instances: list, g: int, t: i
     return tokens / seconds, policy
 
 
-def trl_training_rate(path: Path, family: object, instances: list, g: int, t: int, steps: int, lr: float,
+def trl_training_rate(path: Path, family: TaskFamily, instances: list, g: int, t: int, steps: int, lr: float,
                       out_dir: Path) -> float | str:
     """Generated tokens/s of ``GRPOTrainer`` steps (the first step untimed), or why it could not run."""
     try:

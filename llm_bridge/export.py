@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from vecreward_envs.families import TaskFamily, make_family
+from vecreward_envs.protocols import TextView, require
 
 RewardFunction = Callable[..., list[float | None]]
 DATA_SOURCE_PREFIX = "vecreward/"
@@ -51,6 +52,7 @@ class _RowScorer:
 
     def __init__(self, family: TaskFamily) -> None:
         self.family = family
+        self.text = require(family, TextView, "scoring exported completions")
         self._key: tuple | None = None
         self._value: np.ndarray | None = None
 
@@ -63,7 +65,7 @@ class _RowScorer:
             rows = [self.family.instance_from_row(json.loads(t)) for t in tasks]
             out = np.full((len(texts), len(self.family.reward_names)), np.nan, dtype=np.float32)  # [N, K]
             for i, (instance, text) in enumerate(zip(rows, texts, strict=True)):
-                out[i] = self.family.score_completions(instance, [text])[0][0]
+                out[i] = self.text.score_completions(instance, [text])[0][0]
             self._key, self._value = key, out
         assert self._value is not None
         return self._value
@@ -100,13 +102,14 @@ def as_trl(family: TaskFamily | str, instances: Sequence[Any], *, weights: Seque
     import datasets  # heavy, and only needed here
 
     family = make_family(family) if isinstance(family, str) else family
+    view = require(family, TextView, "a TRL export")
     k = len(family.reward_names)
     weights = [1.0] * k if weights is None else [float(w) for w in weights]
     if len(weights) != k or not all(np.isfinite(weights)):
         raise ValueError(f"weights must be {k} finite numbers (one per objective {family.reward_names}), got {weights}")
     records = []
     for instance in instances:
-        text = family.prompt(instance, m) if m != 1 else family.prompt(instance)
+        text = view.prompt(instance, m) if m != 1 else view.prompt(instance)
         records.append({
             "prompt": [{"role": "user", "content": text}] if conversational else text,
             "task": json.dumps(family.task_row(instance)),
@@ -123,7 +126,7 @@ def verl_row(family: TaskFamily, instance: Any) -> dict[str, Any]:
     """One verl data row: ``data_source``, chat ``prompt`` and ``reward_model.ground_truth`` (the task row)."""
     return {
         "data_source": DATA_SOURCE_PREFIX + family.name,
-        "prompt": [{"role": "user", "content": family.prompt(instance)}],
+        "prompt": [{"role": "user", "content": require(family, TextView, "a verl row").prompt(instance)}],
         "reward_model": {"style": "rule", "ground_truth": json.dumps(family.task_row(instance))},
     }
 

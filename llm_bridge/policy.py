@@ -2,7 +2,9 @@
 
 The loop never knows which kind it drives. A policy (a) samples G answers per instance, or G chains of m answers
 where each answer is conditioned on the earlier ones of its chain, returning what it needs to score them and to
-update later; (b) takes a policy-gradient step from one advantage per rollout.
+update later; (b) takes a policy-gradient step from one advantage per rollout; (c) imitates demonstrations (the
+warm start). A policy answers in one view of the family (``vecreward_envs.protocols``): a structured policy needs
+``StructuredView``, a text policy ``TextView``; a team policy plays a ``JointPlay`` game, one answer per agent.
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from vecreward_envs.protocols import Instance, TaskFamily
+
 
 @dataclass
 class Samples:
     """G rollouts for each of B instances, as a policy produced them."""
 
     answers: Any
-    """Structured view: int array [B, G, m, L] of answer tokens (STOP-padded). Text view: nested lists [B][G] of
-    completion strings (a chain's m answers live in one completion, in the family's ``<route_i>``-style tags)."""
+    """Structured view: int array [B, G, m, L] of answer tokens (STOP-padded); a team's joint answers
+    [B, G, m, A, L]. Text view: nested lists [B][G] of completion strings (a chain's m answers live in one
+    completion, in the family's ``<route_i>``-style tags)."""
     logprob: np.ndarray
     """float32 [B, G]: log-probability of each rollout (all tokens of all m answers)."""
     n_tokens: np.ndarray
@@ -36,12 +41,18 @@ class Policy(Protocol):
     view: Literal["structured", "text"]
     """Which view of the task family it answers in."""
 
-    def sample(self, family: Any, instances: Sequence[Any], group_size: int, chain_length: int = 1, *,
+    def sample(self, family: TaskFamily, instances: Sequence[Instance], group_size: int, chain_length: int = 1, *,
                greedy: bool = False) -> Samples:
         """Sample ``group_size`` rollouts (chains of ``chain_length`` answers) for every instance."""
 
     def update(self, samples: Samples, advantages: np.ndarray) -> dict[str, float]:
-        """One policy-gradient update from advantages [B, G]; returns ``train/*`` statistics."""
+        """One policy-gradient update from advantages [B, G] ([B, G, A] for a team); returns ``train/*`` statistics."""
+
+    def imitate(self, family: TaskFamily, instances: Sequence[Instance], answers: Any) -> dict[str, float]:
+        """One supervised step towards one demonstration per instance; returns ``imitation/*`` statistics.
+
+        A structured policy gets structured answers int [N, L], a text policy completions.
+        """
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume exactly (weights, optimizer, sampling generator state)."""

@@ -6,6 +6,13 @@ One step (``shared/DESIGN.md``, data flow):
       -> pipeline: reward transforms, aggregator, advantage transforms -> advantages [B, G]
       -> policy.update (PPO-clip, sequence advantage broadcast to tokens) -> metrics, TensorBoard, checkpoint
 
+A game family (``JointPlay``, e.g. the multi-agent maze) runs through the same step: the policy is a team, the
+rewards carry an agent axis [B, G, m, A, K], and each agent's slice goes through its own pipeline
+(``agent_pipelines``, e.g. personas) to advantages [B, G, A].
+
+The family is asked only for what ``vecreward_envs.protocols`` writes down: the core, and the abilities a run
+needs (``Demonstrations`` for a warm start, the policy's view for sampling and scoring).
+
 Randomness comes from explicit generators (instance sampling, the aggregator's Dirichlet draws, the policy's
 sampler), all saved in checkpoints, so a resumed run logs the same numbers as an uninterrupted one.
 """
@@ -14,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,10 +30,12 @@ import numpy as np
 
 from llm_bridge import metrics as M
 from llm_bridge.aggregators import get_spec
+from llm_bridge.evaluation import pool_metrics
 from llm_bridge.pipeline import PipelineConfig, run_pipeline
 from llm_bridge.policy import Policy
 from llm_bridge.rollout import score
 from llm_bridge.run_logging import RunLogger
+from vecreward_envs.protocols import Demonstrations, Instance, JointPlay, TaskFamily, require, supports
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,9 @@ class TrainConfig:
     """Imitation steps on the family's solver demonstrations before RL (0: none)."""
     seed: int = 0
     """Seed of every generator of the run."""
+    agent_pipelines: tuple[PipelineConfig, ...] = ()
+    """Game families only: one pipeline per agent (e.g. a persona's objective weights); empty: every agent uses
+    ``pipeline``. Every one must use an aggregator of the same level (vector or set) as ``pipeline``."""
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "group_size", "chain_length", "train_instances", "eval_instances",
@@ -78,7 +90,13 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig.{name} must be an int >= 0, got {value!r}")
         if not isinstance(self.pipeline, PipelineConfig):
             raise TypeError("TrainConfig.pipeline must be a PipelineConfig")
+        agents = tuple(p if isinstance(p, PipelineConfig) else PipelineConfig.from_dict(p)
+                       for p in self.agent_pipelines)
+        object.__setattr__(self, "agent_pipelines", agents)
         level = get_spec(self.pipeline.aggregator).level
+        if any(get_spec(p.aggregator).level != level for p in agents):
+            raise ValueError("TrainConfig.agent_pipelines must all use aggregators of the level of pipeline "
+                             f"({level}-level)")
         if level == "vector" and self.chain_length != 1:
             raise ValueError(f"aggregator {self.pipeline.aggregator!r} scores single answers: use chain_length=1, "
                              "or a set-level aggregator (vpo, multi_rlvr, max_at_k) for chains")
@@ -89,15 +107,35 @@ class TrainConfig:
         """JSON-able form (written to the run directory)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["task_params"] = dict(self.task_params)
-        p = self.pipeline
-        out["pipeline"] = {  # the form PipelineConfig.from_dict reads back
-            "aggregator": p.aggregator,
-            "aggregator_params": dict(p.aggregator_params),
-            "weights": None if p.weights is None else list(p.weights),
-            "reward_transforms": [{"name": t.name, "params": dict(t.params)} for t in p.reward_transforms],
-            "advantage_transforms": [{"name": t.name, "params": dict(t.params)} for t in p.advantage_transforms],
-        }
+        out["pipeline"] = _pipeline_dict(self.pipeline)
+        if self.agent_pipelines:
+            out["agent_pipelines"] = [_pipeline_dict(p) for p in self.agent_pipelines]
+        else:  # single-agent configs keep the form they had before games ran on this loop (resume compares it)
+            del out["agent_pipelines"]
         return out
+
+    def pipelines(self, n_agents: int) -> tuple[PipelineConfig, ...]:
+        """The pipeline of each of ``n_agents`` agents (1 for a single-agent family).
+
+        Raises:
+            ValueError: ``agent_pipelines`` names a different number of agents.
+        """
+        if not self.agent_pipelines:
+            return (self.pipeline,) * n_agents
+        if len(self.agent_pipelines) != n_agents:
+            raise ValueError(f"agent_pipelines has {len(self.agent_pipelines)} pipelines for {n_agents} agents")
+        return self.agent_pipelines
+
+
+def _pipeline_dict(p: PipelineConfig) -> dict[str, Any]:
+    """The form ``PipelineConfig.from_dict`` reads back."""
+    return {
+        "aggregator": p.aggregator,
+        "aggregator_params": dict(p.aggregator_params),
+        "weights": None if p.weights is None else list(p.weights),
+        "reward_transforms": [{"name": t.name, "params": dict(t.params)} for t in p.reward_transforms],
+        "advantage_transforms": [{"name": t.name, "params": dict(t.params)} for t in p.advantage_transforms],
+    }
 
 
 def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
@@ -116,38 +154,36 @@ def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
     return TrainConfig(**values)
 
 
-def evaluate(policy: Policy, family: Any, instances: list, config: TrainConfig, weights: np.ndarray,
-             hv_ref: np.ndarray) -> dict[str, float]:
-    """Pool metrics on held-out instances, averaged over instances (``eval/*``)."""
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation of the policy on the held-out instances."""
+
+    metrics: dict[str, float]
+    """``eval/*`` metrics, averaged over instances."""
+    rewards: np.ndarray
+    """float32 [B, S, m, K] ([B, S, m, A, K] for a game): the sampled pool every metric was computed from."""
+
+
+def evaluate(policy: Policy, family: TaskFamily, instances: list[Instance], config: TrainConfig,
+             weights: np.ndarray, hv_ref: np.ndarray) -> Evaluation:
+    """Sample ``eval_samples`` rollouts per held-out instance and compute the pool metrics (``eval/*``).
+
+    A game family gets its own ``game_metrics`` and per-agent objective means instead of the single-agent pool
+    metrics (best@k, fronts), which do not say what a joint game means.
+    """
     samples = policy.sample(family, instances, config.eval_samples, config.chain_length)
     scored = score(family, instances, samples, view=policy.view, chain_length=config.chain_length)
-    high = np.asarray(getattr(family, "reward_high", np.ones(len(family.reward_names))), dtype=np.float64)
     names = tuple(family.reward_names)
-    per_instance: dict[str, list[float]] = {}
+    if supports(family, JointPlay):
+        out = require(family, JointPlay, "joint evaluation").game_metrics(scored.rewards, prefix="eval")
+    else:
+        ks = sorted({1, min(4, config.eval_samples), config.eval_samples})
+        out = pool_metrics(scored.rewards, np.asarray(family.reward_high, dtype=np.float64), hv_ref, weights, ks)
     pool_all = scored.rewards.reshape(-1, len(names))
-    ks = sorted({1, min(4, config.eval_samples), config.eval_samples})
-    for b in range(len(instances)):
-        pool = scored.rewards[b].reshape(-1, len(names))  # [G * m, K]
-        if config.chain_length > 1:  # a chain counts as one sample: its best answer (set-level view)
-            chain_scalar = M.scalar(pool).reshape(config.eval_samples, config.chain_length).max(axis=1)
-            chain_pass = M.passes(pool, high).reshape(config.eval_samples, config.chain_length).any(axis=1)
-        else:
-            chain_scalar, chain_pass = M.scalar(pool), M.passes(pool, high)
-        row = {f"eval/best@{k}": M.best_at_k(chain_scalar, k) for k in ks}
-        row.update({f"eval/pass@{k}": M.pass_at_k(len(chain_pass), int(chain_pass.sum()), k) for k in ks})
-        row.update({
-            "eval/diversity": M.diversity(pool),
-            "eval/pareto_count": float(M.pareto_count(pool)),
-            "eval/hypervolume": M.hypervolume(pool, hv_ref),
-            "eval/expected_utility": M.expected_utility(pool, weights),
-        })
-        for key, value in row.items():
-            per_instance.setdefault(key, []).append(value)
-    out = {key: float(np.mean(values)) for key, values in per_instance.items()}
     out.update(M.per_objective(pool_all, names, prefix="eval"))
     out["eval/bottleneck"] = M.bottleneck(pool_all)
     out["eval/invalid_rate"] = float(scored.invalid.mean())
-    return out
+    return Evaluation(metrics=out, rewards=scored.rewards)
 
 
 @dataclass
@@ -156,32 +192,41 @@ class TrainResult:
 
     run_dir: Path
     last_eval: dict[str, float]
+    """The last evaluation's metrics (``eval/*``)."""
     history: list[dict[str, Any]]
+    """Every logged row (``metrics.jsonl``)."""
     seconds: float
+    last_eval_rewards: np.ndarray | None = None
+    """float32 [B, S, m, K] ([B, S, m, A, K] for a game): the pool the last evaluation sampled (``None`` for a
+    checkpoint written before evaluations were kept)."""
 
 
-def train(config: TrainConfig, policy: Policy, family: Any, run_dir: str | Path, *, resume: bool = False,
+def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str | Path, *, resume: bool = False,
           progress: bool = True, tensorboard: bool = True,
           on_step: Callable[[int, dict[str, float]], None] | None = None) -> TrainResult:
     """Train ``policy`` on ``family`` under ``config``; write ``run_dir``; return the last evaluation.
 
     Args:
         config: the run's settings (validated).
-        policy: any ``Policy`` (small network, LLM).
+        policy: any ``Policy`` (small network, LLM, a team for a game family).
         family: the task family named by ``config.task`` (built by the caller with ``config.task_params``).
         run_dir: output directory (see ``run_logging``).
         resume: continue from ``run_dir``'s last checkpoint (its config must be identical).
         progress: show a rich progress bar with ETA.
         tensorboard: write TensorBoard events.
         on_step: called with (step, metrics) after every step.
+
+    Raises:
+        ValueError: the family lacks an ability the run needs (one line naming it), or ``agent_pipelines`` does
+            not match the game's agents.
     """
-    if config.warm_start_steps and not (hasattr(family, "demonstrations") and hasattr(policy, "imitate")):
-        raise ValueError(f"warm_start_steps={config.warm_start_steps} needs a family with demonstrations() and a "
-                         "policy with imitate()")
+    demonstrations = require(family, Demonstrations, "warm_start_steps") if config.warm_start_steps else None
+    n_agents = require(family, JointPlay, "a team").n_agents if supports(family, JointPlay) else 1
+    pipelines = config.pipelines(n_agents)
     logger = RunLogger(run_dir, config.to_dict(), resume=resume, tensorboard=tensorboard)
     names = tuple(family.reward_names)
-    low = np.asarray(getattr(family, "reward_low", np.zeros(len(names))), dtype=np.float64)
-    high = np.asarray(getattr(family, "reward_high", np.ones(len(names))), dtype=np.float64)
+    low = np.asarray(family.reward_low, dtype=np.float64)
+    high = np.asarray(family.reward_high, dtype=np.float64)
     hv_ref = low - 0.1 * (high - low)  # strictly below every reachable vector
     train_pool = family.instances(config.train_first_seed, config.train_instances)
     eval_pool = family.instances(config.eval_first_seed, config.eval_instances)
@@ -191,6 +236,7 @@ def train(config: TrainConfig, policy: Policy, family: Any, run_dir: str | Path,
     set_level = get_spec(config.pipeline.aggregator).level == "set"
     start = 0
     last_eval: dict[str, float] = {}
+    last_eval_rewards: np.ndarray | None = None
     checkpoint = logger.load_checkpoint() if resume else None
     if checkpoint is not None:
         policy.load_state_dict(checkpoint["policy"])
@@ -198,14 +244,17 @@ def train(config: TrainConfig, policy: Policy, family: Any, run_dir: str | Path,
         aggregator_rng.bit_generator.state = checkpoint["aggregator_rng"]
         start = checkpoint["step"] + 1
         last_eval = checkpoint.get("last_eval", {})
+        last_eval_rewards = checkpoint.get("last_eval_rewards")
         logger.truncate_after(checkpoint["step"])
     elif resume:
         logger.truncate_after(-1)
-    if start == 0 and config.warm_start_steps:
+    if start == 0 and demonstrations is not None:
         demo_rng = np.random.default_rng([config.seed, 3])
         for _ in range(config.warm_start_steps):
             batch = [train_pool[i] for i in demo_rng.integers(len(train_pool), size=config.batch_size)]
-            policy.imitate(family, batch, family.demonstrations(batch))  # type: ignore[attr-defined]
+            demos = (demonstrations.demonstration_texts(batch) if policy.view == "text"
+                     else demonstrations.demonstrations(batch))
+            policy.imitate(family, batch, demos)
 
     started = time.perf_counter()
     bar = _progress(progress, config.steps, start)
@@ -214,19 +263,16 @@ def train(config: TrainConfig, policy: Policy, family: Any, run_dir: str | Path,
             instances = [train_pool[i] for i in instance_rng.integers(len(train_pool), size=config.batch_size)]
             samples = policy.sample(family, instances, config.group_size, config.chain_length)
             scored = score(family, instances, samples, view=policy.view, chain_length=config.chain_length)
-            rewards = scored.rewards if set_level else scored.rewards[:, :, 0, :]  # [B, G, m, K] or [B, G, K]
-            advantages = np.asarray(run_pipeline(config.pipeline, rewards, rng=aggregator_rng, step=step))
+            advantages = _advantages(pipelines, scored.rewards, set_level, aggregator_rng, step)  # [B, G(, A)]
             stats = policy.update(samples, advantages)
-            flat = scored.rewards.reshape(-1, len(names))
-            row = {**M.per_objective(flat, names), **stats}
-            row["train/reward_scalar"] = float(M.scalar(flat).mean())
-            row["train/zero_spread_fraction"] = M.zero_spread_fraction(scored.rewards)
+            row = {**_step_metrics(family, names, scored.rewards, n_agents), **stats}
             row["train/invalid_rate"] = float(scored.invalid.mean())
             row["train/advantage_abs_mean"] = float(np.abs(advantages).mean())
             row["train/tokens_mean"] = float(samples.n_tokens.mean())
             last = step == config.steps - 1
             if (step + 1) % config.eval_every == 0 or last:
-                last_eval = evaluate(policy, family, eval_pool, config, eu_weights, hv_ref)
+                evaluation = evaluate(policy, family, eval_pool, config, eu_weights, hv_ref)
+                last_eval, last_eval_rewards = evaluation.metrics, evaluation.rewards
                 row.update(last_eval)
             logger.log(step, row)
             if on_step is not None:
@@ -234,6 +280,7 @@ def train(config: TrainConfig, policy: Policy, family: Any, run_dir: str | Path,
             if (step + 1) % config.checkpoint_every == 0 or last:
                 logger.save_checkpoint({
                     "step": step, "policy": policy.state_dict(), "last_eval": last_eval,
+                    "last_eval_rewards": last_eval_rewards,
                     "instance_rng": instance_rng.bit_generator.state,
                     "aggregator_rng": aggregator_rng.bit_generator.state,
                 })
@@ -245,7 +292,40 @@ def train(config: TrainConfig, policy: Policy, family: Any, run_dir: str | Path,
             bar[0].stop()
         logger.close()
     return TrainResult(run_dir=Path(run_dir), last_eval=last_eval, history=logger.read_metrics(),
-                       seconds=time.perf_counter() - started)
+                       seconds=time.perf_counter() - started, last_eval_rewards=last_eval_rewards)
+
+
+def _advantages(pipelines: Sequence[PipelineConfig], rewards: np.ndarray, set_level: bool,
+                rng: np.random.Generator, step: int) -> np.ndarray:
+    """Advantages [B, G] of rewards [B, G, m, K], or [B, G, A] of a game's rewards [B, G, m, A, K].
+
+    In a game each agent's own slice goes through its own pipeline (agents in order, all drawing from the one
+    aggregator generator).
+    """
+
+    def one(r: np.ndarray, pipeline: PipelineConfig) -> np.ndarray:
+        return np.asarray(run_pipeline(pipeline, r if set_level else r[:, :, 0, :], rng=rng, step=step))
+
+    if rewards.ndim == 4:
+        return one(rewards, pipelines[0])
+    return np.stack([one(rewards[:, :, :, a, :], p) for a, p in enumerate(pipelines)], axis=-1)
+
+
+def _step_metrics(family: TaskFamily, names: tuple[str, ...], rewards: np.ndarray, n_agents: int
+                  ) -> dict[str, float]:
+    """Reward metrics of one step's rollouts [B, G, m, (A,) K] (every agent's rewards pooled, then per agent)."""
+    flat = rewards.reshape(-1, len(names))
+    row = M.per_objective(flat, names)
+    row["train/reward_scalar"] = float(M.scalar(flat).mean())
+    if n_agents == 1:
+        row["train/zero_spread_fraction"] = M.zero_spread_fraction(rewards)
+        return row
+    row["train/zero_spread_fraction"] = float(np.mean([M.zero_spread_fraction(rewards[:, :, :, a, :])
+                                                       for a in range(n_agents)]))
+    for a in range(n_agents):
+        row[f"train/agent_{a}/reward_scalar"] = float(M.scalar(rewards[..., a, :].reshape(-1, len(names))).mean())
+    row.update(require(family, JointPlay, "game metrics").game_metrics(rewards, prefix="train"))
+    return row
 
 
 def _progress(enabled: bool, total: int, start: int) -> tuple[Any, Any] | None:

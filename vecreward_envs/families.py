@@ -1,56 +1,28 @@
-"""The task-family registry and the contract every family implements.
+"""The task-family registry: the bridge, the exporters and the command line pick a family by name.
 
-The bridge, the exporters and the command line pick a family by name (``make_family("maze")``); families are
-imported lazily so that ``import vecreward_envs`` stays light.
+``make_family("maze")`` builds one; families are imported lazily so that ``import vecreward_envs`` stays light.
+The contract every family implements (``TaskFamily`` and its abilities) is written in ``vecreward_envs.protocols``.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-import numpy as np
+from vecreward_envs.protocols import TaskFamily
 
 FAMILIES: dict[str, str] = {
     "maze": "vecreward_envs.maze.family:MazeFamily",
-    "probe": "vecreward_envs.probe:ProbeFamily",
+    "probe": "vecreward_envs.probes.choice:ProbeFamily",
     "codetests": "vecreward_envs.codetests.family:CodeTestsFamily",
     "toolcall": "vecreward_envs.toolcall.family:ToolCallFamily",
+    "multiagent_maze": "vecreward_envs.multiagent.family:JointMazeFamily",
     "confidence": "vecreward_envs.probes.confidence:ConfidenceFamily",
     "easyhard": "vecreward_envs.probes.easyhard:EasyHardFamily",
 }
-"""Family name -> ``module:Class`` of its ``TaskFamily`` implementation."""
+"""Family name -> ``module:Class`` of its ``TaskFamily`` implementation (a new family adds one line here)."""
 
-
-@runtime_checkable
-class TaskFamily(Protocol):
-    """What every task family provides (``shared/DESIGN.md``, "Task family")."""
-
-    name: str
-
-    @property
-    def reward_names(self) -> tuple[str, ...]:
-        """Stable names of the K objectives."""
-
-    def generate(self, seed: int) -> Any:
-        """The instance of ``seed``; deterministic from the seed alone."""
-
-    def prompt(self, instance: Any, m: int = 1) -> str:
-        """Text view: the prompt (``m > 1``: a chain of m answers)."""
-
-    def score_completions(self, instance: Any, completions: Sequence[object]) -> tuple[np.ndarray, list]:
-        """Text view: float32 [N, K] rewards (NaN = not applicable) and what was parsed; never raises.
-
-        Each parsed item has ``ok`` (the answer followed the format) and ``reason`` (why not), so the bridge can
-        count invalid answers.
-        """
-
-    def task_row(self, instance: Any) -> dict[str, Any]:
-        """JSON-able columns from which ``instance_from_row`` rebuilds the instance (exports to TRL/verl)."""
-
-    def instance_from_row(self, row: dict[str, Any]) -> Any:
-        """The instance a ``task_row`` describes: scoring is a pure function of (completion, row)."""
+__all__ = ["FAMILIES", "TaskFamily", "family_names", "make_family"]
 
 
 def family_names() -> tuple[str, ...]:

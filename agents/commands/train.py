@@ -87,8 +87,9 @@ def run(args: argparse.Namespace) -> int:
         from vecreward_envs.families import make_family
 
         family = make_family(config.task, **dict(config.task_params))
-        if args.agent == "llm" and not hasattr(family, "prompt"):
-            raise ValueError(f"task {config.task!r} has no text view for --agent llm")
+        from vecreward_envs.protocols import StructuredView, TextView, require
+
+        require(family, TextView if args.agent == "llm" else StructuredView, f"--agent {args.agent}")
     except (TypeError, ValueError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
@@ -138,8 +139,9 @@ def _configs(args: argparse.Namespace) -> tuple:
     warm = args.warm_start_steps
     if warm is None:
         from vecreward_envs.families import FAMILIES, make_family
+        from vecreward_envs.protocols import Demonstrations, supports
 
-        warm = 100 if args.task in FAMILIES and hasattr(make_family(args.task), "demonstrations") else 0
+        warm = 100 if args.task in FAMILIES and supports(make_family(args.task), Demonstrations) else 0
     config = TrainConfig(task_params=parse_key_values(args.task_param, "--task-param"), pipeline=pipeline,
                          warm_start_steps=warm, **values(args, _TRAIN_FIELDS))
     ppo = PPOConfig(**values(args, _PPO_FIELDS))

@@ -2,48 +2,72 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from llm_bridge.aggregators import ORDER, get_spec
+from llm_bridge.aggregators import get_spec, run_params, scheme_names
 from llm_bridge.pipeline import PipelineConfig
 from llm_bridge.trainer import TrainConfig
+from vecreward_envs.protocols import Demonstrations, SuccessObjectives, TaskFamily, require, supports
 
 BudgetName = Literal["quick", "standard", "full"]
 
 
 @dataclass(frozen=True)
 class Budget:
-    """How much training each run of a comparison gets."""
+    """How much training each run gets: a comparison's ``--budget`` and each claim's ``BUDGETS`` alike."""
 
     steps: int
     """Policy updates per run."""
-    batch_size: int
+    batch_size: int = 16
     """B instances per step."""
-    group_size: int
+    group_size: int = 8
     """G rollouts per instance."""
-    eval_instances: int
+    eval_instances: int = 16
     """Held-out instances per evaluation."""
-    eval_samples: int
+    eval_samples: int = 12
     """Rollouts per evaluation instance (chains for set-level schemes)."""
-    eval_every: int
-    """Steps between evaluations (learning curves)."""
-    train_instances: int
+    eval_every: int = 10
+    """Steps between evaluations (learning curves); checkpoints follow the same rhythm."""
+    train_instances: int = 512
     """Size of the training pool of instances."""
+    warm_start_steps: int = 0
+    """Imitation steps before RL, on families that declare ``Demonstrations`` (others start from scratch)."""
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "group_size", "eval_instances", "eval_samples", "eval_every",
+                     "train_instances"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"Budget.{name} must be an int >= 1, got {value!r}")
+        if isinstance(self.warm_start_steps, bool) or not isinstance(self.warm_start_steps, int) \
+                or self.warm_start_steps < 0:
+            raise ValueError(f"Budget.warm_start_steps must be an int >= 0, got {self.warm_start_steps!r}")
+
+    def train_config(self, task: str, family: TaskFamily, pipeline: PipelineConfig, seed: int, *,
+                     chain_length: int = 1, eval_samples: int | None = None,
+                     task_params: Mapping[str, Any] | None = None) -> TrainConfig:
+        """The ``TrainConfig`` of one run of ``task`` under this budget (no warm start without demonstrations)."""
+        return TrainConfig(
+            task=task, task_params=dict(task_params or {}), pipeline=pipeline, steps=self.steps,
+            batch_size=self.batch_size, group_size=self.group_size, chain_length=chain_length,
+            eval_instances=self.eval_instances, eval_samples=eval_samples or self.eval_samples,
+            eval_every=self.eval_every, checkpoint_every=self.eval_every,
+            warm_start_steps=self.warm_start_steps if supports(family, Demonstrations) else 0,
+            seed=seed, train_instances=self.train_instances,
+        )
 
 
 BUDGETS: dict[str, Budget] = {
     # quick: >= 8 schemes x the maze x 2 seeds in under 10 minutes on 2 cores (README main job)
     "quick": Budget(steps=40, batch_size=16, group_size=8, eval_instances=16, eval_samples=12, eval_every=10,
-                    train_instances=512),
+                    train_instances=512, warm_start_steps=100),
     "standard": Budget(steps=200, batch_size=32, group_size=8, eval_instances=32, eval_samples=16, eval_every=25,
-                       train_instances=2048),
+                       train_instances=2048, warm_start_steps=100),
     "full": Budget(steps=1000, batch_size=64, group_size=8, eval_instances=64, eval_samples=32, eval_every=50,
-                   train_instances=8192),
+                   train_instances=8192, warm_start_steps=100),
 }
-
-SET_LEVEL_CHAIN = 3
-"""m, answers per chain, for set-level schemes (VPO's default)."""
 
 
 @dataclass(frozen=True)
@@ -61,18 +85,15 @@ class RunSpec:
         return f"{self.task}/{self.aggregator}/seed{self.seed}"
 
 
-def scheme_params(aggregator: str, family: Any, steps: int) -> dict[str, Any]:
-    """Per-task settings a scheme needs to be meaningful on ``family``."""
-    params: dict[str, Any] = {}
-    if aggregator in ("psr", "nsr", "w_reinforce"):
-        params["success_objectives"] = list(getattr(family, "success_objectives", ()) or []) or None
-    if aggregator == "rvpo":
-        params["total_steps"] = steps  # the tau curriculum spans the run
-    return {k: v for k, v in params.items() if v is not None}
+def scheme_params(aggregator: str, family: TaskFamily, steps: int) -> dict[str, Any]:
+    """What the scheme declares it needs (``AggregatorSpec.needs``), filled from ``family`` and the run's steps."""
+    success = require(family, SuccessObjectives, aggregator).success_objectives \
+        if supports(family, SuccessObjectives) else None
+    return run_params(aggregator, success_objectives=success, total_steps=steps)
 
 
 def build_grid(tasks: list[str], aggregators: list[str], seeds: int, budget: BudgetName,
-               families: dict[str, Any]) -> list[RunSpec]:
+               families: Mapping[str, TaskFamily]) -> list[RunSpec]:
     """Every (task, aggregator, seed) run, validated now (bad names fail before anything runs).
 
     Raises:
@@ -86,25 +107,18 @@ def build_grid(tasks: list[str], aggregators: list[str], seeds: int, budget: Bud
     specs = []
     for task in tasks:
         family = families[task]
-        warm = 100 if hasattr(family, "demonstrations") else 0
         for aggregator in aggregators:
-            level = get_spec(aggregator).level
             pipeline = PipelineConfig(aggregator=aggregator,
                                       aggregator_params=scheme_params(aggregator, family, b.steps))
             for seed in range(seeds):
-                config = TrainConfig(
-                    task=task, pipeline=pipeline, steps=b.steps, batch_size=b.batch_size, group_size=b.group_size,
-                    chain_length=SET_LEVEL_CHAIN if level == "set" else 1, eval_instances=b.eval_instances,
-                    eval_samples=b.eval_samples, eval_every=b.eval_every, checkpoint_every=b.eval_every,
-                    warm_start_steps=warm, seed=seed, train_instances=b.train_instances,
-                )
+                config = b.train_config(task, family, pipeline, seed, chain_length=get_spec(aggregator).chain_length)
                 specs.append(RunSpec(task, aggregator, seed, config))
     return specs
 
 
 def resolve_aggregators(text: str) -> list[str]:
     """``all`` or a comma list -> scheme names, checked against the registry."""
-    names = list(ORDER) if text.strip() == "all" else [n.strip() for n in text.split(",") if n.strip()]
+    names = list(scheme_names()) if text.strip() == "all" else [n.strip() for n in text.split(",") if n.strip()]
     for name in names:
         get_spec(name)  # raises with the list of valid names
     if not names:

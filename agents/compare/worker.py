@@ -20,11 +20,11 @@ def _atomic_json(path: Path, data: Any) -> None:
 def run_one(run_id: str, config_dict: dict[str, Any], run_dir: str, progress_queue: Any = None) -> dict[str, Any]:
     """Train the run ``run_id`` (``TrainConfig.to_dict()`` form) in ``run_dir``, resuming its checkpoint if any.
 
-    The record holds the final evaluation, the wall time, ``eval_rewards`` (the reward vectors of a fresh sample
-    of the trained policy on the held-out instances, ``[eval_instances][eval_samples][m][K]``, NaN = not
-    applicable; per-task metrics such as pass@k for any k, calibration or constraint pass rates are computed from
-    it) and, for families with an exact front, the pool of reward vectors on one held-out instance (for the
-    report's front plot).
+    The record holds the final evaluation, the wall time, ``eval_rewards`` (the reward vectors the final
+    evaluation sampled from the trained policy on the held-out instances, ``[eval_instances][eval_samples][m][K]``,
+    NaN = not applicable: the very pool behind ``final``; per-task metrics such as pass@k for any k, calibration or
+    constraint pass rates are computed from it) and, for families with an exact front (``ParetoFronts``), the pool
+    of reward vectors on one held-out instance (for the report's front plot).
     """
     import numba
     import torch
@@ -35,6 +35,7 @@ def run_one(run_id: str, config_dict: dict[str, Any], run_dir: str, progress_que
     from llm_bridge.rollout import score
     from llm_bridge.trainer import config_from_dict, train
     from vecreward_envs.families import make_family
+    from vecreward_envs.protocols import ParetoFronts, supports
 
     path = Path(run_dir)
     done = path / "result.json"
@@ -59,15 +60,14 @@ def run_one(run_id: str, config_dict: dict[str, Any], run_dir: str, progress_que
         "steps": config.steps, "chain_length": config.chain_length, "wall_seconds": time.perf_counter() - started,
         "final": result.last_eval, "reward_names": list(family.reward_names),
     }
-    eval_pool = family.instances(config.eval_first_seed, config.eval_instances)
-    samples = policy.sample(family, eval_pool, config.eval_samples, config.chain_length)
-    scored = score(family, eval_pool, samples, view=policy.view, chain_length=config.chain_length)
-    record["eval_rewards"] = np.asarray(scored.rewards, dtype=np.float64).round(6).tolist()  # [B, G, m, K]
-    if hasattr(family, "pareto_front"):
+    if result.last_eval_rewards is None:
+        raise RuntimeError(f"{run_id}: its last checkpoint predates kept evaluation pools; delete {path} to redo it")
+    record["eval_rewards"] = np.asarray(result.last_eval_rewards, dtype=np.float64).round(6).tolist()  # [B, S, m, K]
+    if supports(family, ParetoFronts):
         instance = family.generate(config.eval_first_seed)
         samples = policy.sample(family, [instance], 64, config.chain_length)
         pool = score(family, [instance], samples, view=policy.view, chain_length=config.chain_length).rewards
-        record["front_instance_seed"] = int(getattr(instance, "seed", config.eval_first_seed))
+        record["front_instance_seed"] = config.eval_first_seed
         record["pool"] = np.asarray(pool).reshape(-1, len(family.reward_names)).round(6).tolist()
     _atomic_json(done, record)
     return record

@@ -26,6 +26,7 @@ import torch
 from agents.llm.config import LLMPolicyConfig
 from llm_bridge.policy import Samples
 from llm_bridge.update import ppo_update
+from vecreward_envs.protocols import Instance, TaskFamily, TextView, require
 
 
 @dataclass
@@ -199,20 +200,15 @@ class HFPolicy:
     def _encode(self, texts: Sequence[str]) -> list[list[int]]:
         return [list(self.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
 
-    def stop_strings(self, chain_length: int, family: Any = None) -> tuple[str, ...]:
+    def stop_strings(self, chain_length: int, family: TextView) -> tuple[str, ...]:
         """Strings that end a completion for chains of ``chain_length`` answers of ``family``.
 
-        A family whose answers do not end in ``</answer>`` (``</route_m>`` for chains) says what ends them with
-        ``answer_end_strings(m)`` (e.g. ``</response>`` for tool calls; nothing for fenced Python code, which then
-        runs to EOS or the token budget).
+        The family says what ends its answers (``TextView.answer_end_strings(m)``: ``</answer>`` for the maze,
+        ``</response>`` for tool calls, nothing for fenced Python code, which then runs to EOS or the token budget).
         """
         stops = list(self.config.extra_stop_strings())
         if self.config.stop_at_answer_end:
-            ends = getattr(family, "answer_end_strings", None)
-            if callable(ends):
-                stops.extend(ends(chain_length))
-            else:
-                stops.append("</answer>" if chain_length == 1 else f"</route_{chain_length}>")
+            stops.extend(family.answer_end_strings(chain_length))
         return tuple(stops)
 
     # ----- sampling -------------------------------------------------------------------------------------------
@@ -322,13 +318,14 @@ class HFPolicy:
         return _Rollout(input_ids=torch.cat(ids), attention_mask=torch.cat(attn), prompt_len=p, mask=mask_all,
                         old_logp=torch.zeros_like(mask_all), ref_logp=None)
 
-    def sample(self, family: Any, instances: Sequence[Any], group_size: int, chain_length: int = 1, *,
+    def sample(self, family: TaskFamily, instances: Sequence[Instance], group_size: int, chain_length: int = 1, *,
                greedy: bool = False) -> Samples:
         """G completions per instance; a chain of m answers is one completion of the family's m-route prompt."""
         b, g, m = len(instances), group_size, chain_length
-        prompts = [self.render_prompt(family.prompt(inst, m) if m > 1 else family.prompt(inst)) for inst in instances]
+        text = require(family, TextView, "a language-model policy")
+        prompts = [self.render_prompt(text.prompt(inst, m) if m > 1 else text.prompt(inst)) for inst in instances]
         texts, rollout = self.generate([p for p in prompts for _ in range(g)], greedy=greedy,
-                                       stops=self.stop_strings(m, family))
+                                       stops=self.stop_strings(m, text))
         if self.config.ppo.kl_coef > 0:
             rollout.ref_logp = self._reference_logp(rollout)
         answers = [texts[i * g:(i + 1) * g] for i in range(b)]  # [B][G]
@@ -394,20 +391,22 @@ class HFPolicy:
         stats["train/grad_norm"] = float(np.mean(accumulating.grad_norms)) if accumulating.grad_norms else 0.0
         return stats
 
-    def imitate(self, family: Any, instances: Sequence[Any], answers: Any) -> dict[str, float]:
+    def imitate(self, family: TaskFamily, instances: Sequence[Instance], answers: Any) -> dict[str, float]:
         """One supervised step: cross-entropy on the completion tokens of demonstrations (prompt tokens ignored).
 
         Args:
-            family: the task family (``prompt`` and ``format_answer``).
+            family: the task family (its ``TextView``: ``prompt`` and ``format_answer``).
             instances: N instances.
-            answers: N demonstrations: structured routes [N, L] (turned into text with ``family.format_answer``)
-                or completion strings.
+            answers: N demonstrations: completion strings (``Demonstrations.demonstration_texts``), or structured
+                answers [N, L] (turned into text with ``format_answer(instance, answer)``).
         """
+        view = require(family, TextView, "a language-model policy")
         demos = list(answers)
         if len(demos) != len(instances):
             raise ValueError(f"need one demonstration per instance ({len(instances)}), got {len(demos)}")
-        texts = [d if isinstance(d, str) else family.format_answer(d) for d in demos]
-        prompts = [self.render_prompt(family.prompt(inst)) for inst in instances]
+        texts = [d if isinstance(d, str) else view.format_answer(inst, d) for inst, d in zip(instances, demos,
+                                                                                               strict=True)]
+        prompts = [self.render_prompt(view.prompt(inst)) for inst in instances]
         rollout = self.teacher_rollout(prompts, texts)
         n = len(texts)
         tokens = rollout.mask.sum().clamp(min=1.0)

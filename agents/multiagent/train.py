@@ -1,56 +1,44 @@
-"""Multi-agent training through the bridge: A agents, each answering the maze with whole routes, played jointly.
+"""Multi-agent training on the bridge's one loop: A agents, each answering the maze with whole routes, played jointly.
 
-One step:
+``train_multiagent`` turns a ``MultiAgentConfig`` into a ``TrainConfig`` on the ``multiagent_maze`` family
+(``vecreward_envs.multiagent.family.JointMazeFamily``) and a ``TeamPolicy``, and runs ``llm_bridge.trainer.train``,
+so a multi-agent run gets the checkpoints, logs, resume and metrics of every other run. One step:
 
     B mazes (seeded pool) -> agent a's policy samples G rollouts (chains of m routes) per maze, for every agent a
-      -> joint play: rollout g, answer j of every agent go into one game (first come first served, lower index wins
-         ties; ``vecreward_envs.multiagent.kernels.joint_routes_kernel``) -> rewards [B, G, m, A, K]
+      -> joint play: rollout g, answer j of every agent go into one game -> rewards [B, G, m, A, K]
       -> agent a's own pipeline (aggregator, weights = its persona) on its slice [B, G, (m,) K] -> advantages [B, G]
       -> agent a's policy update
 
 ``mode="independent"``: one ``SmallPolicy`` per agent (independent learners). ``mode="shared"``: one policy for all
 agents; the agent's index is appended to its observation (``AgentView``), so the shared network can still
-specialize. Evaluation plays held-out mazes and counts how often the agents *split the corners*: in a game, one
-agent finishes with gold and no diamonds while another finishes with diamonds and no gold.
+specialize. Evaluation plays held-out mazes and counts how often the agents *split the corners*
+(``JointMazeFamily.game_metrics``).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
+import contextlib
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import torch
 
-from agents.small import SmallPolicy, SmallPolicyConfig
-from llm_bridge import metrics as M
+from agents.multiagent.team import TeamPolicy, stack_answers
+from agents.small import SmallPolicyConfig
 from llm_bridge.aggregators import get_spec
-from llm_bridge.pipeline import PipelineConfig, run_pipeline
+from llm_bridge.pipeline import PipelineConfig
+from llm_bridge.trainer import TrainConfig, train
 from vecreward_envs.maze.config import STOP, MazeConfig
-from vecreward_envs.maze.family import MazeFamily
+from vecreward_envs.multiagent.family import AgentView, JointMazeFamily, corner_labels, split_stats
 from vecreward_envs.multiagent.game import check_n_agents, check_personas
 from vecreward_envs.multiagent.scoring import score_joint_routes
 
-
-class AgentView:
-    """A maze family as agent ``index`` sees it: the observation gets the agent's index appended.
-
-    Everything else (cursor, vocabulary, scoring) is the wrapped family's, so any structured-view policy works.
-    """
-
-    def __init__(self, family: MazeFamily, index: int) -> None:
-        self._family = family
-        self.index = int(index)
-
-    def observation(self, instance: Any) -> np.ndarray:
-        """The family's observation, then the agent's index."""
-        obs = np.asarray(self._family.observation(instance))
-        return np.concatenate([obs, np.array([self.index], dtype=obs.dtype)])
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._family, name)
+__all__ = ["AgentView", "MultiAgentConfig", "MultiAgentResult", "corner_labels", "play_joint", "split_stats",
+           "train_config", "train_multiagent"]
 
 
 @dataclass(frozen=True)
@@ -128,132 +116,47 @@ class MultiAgentResult:
     seconds: float
 
 
-def _pad(answers: Sequence[np.ndarray]) -> np.ndarray:
-    """Agents' answers [B, G, m, L_a] -> int8 [B, G, m, A, L] (STOP-padded to the longest)."""
-    length = max(a.shape[-1] for a in answers)
-    b, g, m, _ = answers[0].shape
-    out = np.full((b, g, m, len(answers), length), STOP, dtype=np.int8)
-    for i, a in enumerate(answers):
-        out[:, :, :, i, : a.shape[-1]] = a
-    return out
-
-
 def play_joint(instances: Sequence[Any], answers: Sequence[np.ndarray]) -> np.ndarray:
     """float32 [B, G, m, A, K]: answer (g, j) of every agent played as one game on maze b."""
-    routes = _pad(answers)  # [B, G, m, A, L]
+    routes = stack_answers(answers, STOP)  # [B, G, m, A, L]
     b, g, m, a, length = routes.shape
     idx = np.repeat(np.arange(b), g * m)
     scores = score_joint_routes(instances, routes.reshape(b * g * m, a, length), idx)
     return scores.rewards.reshape(b, g, m, a, -1)
 
 
-def corner_labels(rewards: np.ndarray) -> np.ndarray:
-    """Per agent and game, int [...]: 0 failed (no E), 1 gold only, 2 diamonds only, 3 both, 4 neither.
+def train_config(config: MultiAgentConfig) -> TrainConfig:
+    """The trainer's config of a multi-agent run (evaluation and the checkpoint after the last step)."""
+    family = JointMazeFamily(config.maze, n_agents=config.n_agents)
+    return TrainConfig(
+        task=family.name, task_params=family.params(), pipeline=PipelineConfig(aggregator=config.aggregator),
+        agent_pipelines=tuple(config.pipelines()) if config.personas is not None else (),
+        steps=config.steps, batch_size=config.batch_size, group_size=config.group_size,
+        chain_length=config.chain_length, train_instances=config.train_instances, train_first_seed=0,
+        eval_instances=config.eval_instances, eval_first_seed=1_000_000, eval_samples=config.eval_samples,
+        eval_every=config.steps, checkpoint_every=config.steps, warm_start_steps=config.warm_start_steps,
+        seed=config.seed,
+    )
 
-    ``rewards`` [..., K] with objectives (completion, gold, diamond, ..., avoid_lava).
+
+def train_multiagent(config: MultiAgentConfig, *, run_dir: str | Path | None = None, resume: bool = False,
+                     on_step: Callable[[int, dict[str, float]], None] | None = None) -> MultiAgentResult:
+    """Train A agents on the multi-agent maze under ``config``; returns the last evaluation and the history.
+
+    Args:
+        config: the run.
+        run_dir: where the trainer writes config, metrics, TensorBoard events and checkpoints (None: a temporary
+            directory, removed afterwards).
+        resume: continue ``run_dir``'s run from its checkpoint.
+        on_step: called with (step, metrics) after every step.
     """
-    reached = rewards[..., 0] > 0
-    gold, diamond = rewards[..., 1] > 0, rewards[..., 2] > 0
-    labels = np.full(rewards.shape[:-1], 4, dtype=np.int64)
-    labels[gold & ~diamond] = 1
-    labels[diamond & ~gold] = 2
-    labels[gold & diamond] = 3
-    labels[~reached] = 0
-    return labels
-
-
-def split_stats(rewards: np.ndarray) -> dict[str, float]:
-    """Corner-split statistics of games ``rewards`` [..., A, K] (every leading index is one game)."""
-    labels = corner_labels(rewards).reshape(-1, rewards.shape[-2])  # [games, A]
-    has_gold = (labels == 1).any(axis=1)
-    has_diamond = (labels == 2).any(axis=1)
-    n_agents = labels.shape[1]
-    same = np.zeros(labels.shape[0], dtype=np.bool_)
-    for c in (1, 2):
-        same |= (labels == c).sum(axis=1) >= 2
-    out = {
-        "eval/split_rate": float((has_gold & has_diamond).mean()),
-        "eval/same_corner_rate": float(same.mean()),
-        "eval/all_reach_rate": float((labels > 0).all(axis=1).mean()),
-    }
-    for a in range(n_agents):
-        out[f"eval/agent_{a}/gold_only"] = float((labels[:, a] == 1).mean())
-        out[f"eval/agent_{a}/diamond_only"] = float((labels[:, a] == 2).mean())
-        out[f"eval/agent_{a}/completion"] = float((labels[:, a] > 0).mean())
-    return out
-
-
-class _Agents:
-    """The policies of a run and which one each agent uses."""
-
-    def __init__(self, config: MultiAgentConfig, family: MazeFamily) -> None:
-        self.views = [AgentView(family, a) for a in range(config.n_agents)]
-        sample = family.generate(0)
-        if config.mode == "shared":
-            shared = SmallPolicy(self.views[0], sample, config.policy, seed=config.seed)
-            self.policies = [shared] * config.n_agents
-        else:
-            self.policies = [SmallPolicy(self.views[a], sample, config.policy, seed=config.seed * 100 + a)
-                             for a in range(config.n_agents)]
-
-    def sample(self, instances: Sequence[Any], g: int, m: int) -> list[Any]:
-        return [p.sample(v, instances, g, m) for p, v in zip(self.policies, self.views, strict=True)]
-
-
-def evaluate(agents: _Agents, instances: Sequence[Any], config: MultiAgentConfig) -> dict[str, float]:
-    """Sample ``eval_samples`` rollouts per agent on held-out mazes, play them jointly, count corner splits."""
-    samples = agents.sample(instances, config.eval_samples, config.chain_length)
-    rewards = play_joint(instances, [s.answers for s in samples])  # [B, S, m, A, K]
-    out = split_stats(rewards)
-    if config.chain_length > 1:
-        out.update({f"{k}_first": v for k, v in split_stats(rewards[:, :, :1]).items()
-                    if k == "eval/split_rate"})
-    names = config.maze.reward_names
-    for a in range(config.n_agents):
-        out.update(M.per_objective(rewards[..., a, :].reshape(-1, len(names)), names, prefix=f"eval/agent_{a}"))
-    return out
-
-
-def train_multiagent(config: MultiAgentConfig, *, on_step: Any = None) -> MultiAgentResult:
-    """Train A agents on the multi-agent maze under ``config``; returns the last evaluation and the history."""
     torch.set_num_threads(1)
-    family = MazeFamily(config.maze)
-    train_pool = family.instances(0, config.train_instances)
-    eval_pool = family.instances(1_000_000, config.eval_instances)
-    agents = _Agents(config, family)
-    pipelines = config.pipelines()
-    set_level = get_spec(config.aggregator).level == "set"
-    instance_rng = np.random.default_rng([config.seed, 1])
-    aggregator_rng = np.random.default_rng([config.seed, 2])
-    started = time.perf_counter()
-    if config.warm_start_steps:
-        demo_rng = np.random.default_rng([config.seed, 3])
-        for _ in range(config.warm_start_steps):
-            batch = [train_pool[i] for i in demo_rng.integers(len(train_pool), size=config.batch_size)]
-            demos = family.demonstrations(batch)
-            for policy, view in zip(agents.policies, agents.views, strict=True):
-                policy.imitate(view, batch, demos)  # a shared policy imitates once per agent index
-    history: list[dict[str, float]] = []
-    last_eval: dict[str, float] = {}
-    m = config.chain_length
-    for step in range(config.steps):
-        instances = [train_pool[i] for i in instance_rng.integers(len(train_pool), size=config.batch_size)]
-        samples = agents.sample(instances, config.group_size, m)
-        rewards = play_joint(instances, [s.answers for s in samples])  # [B, G, m, A, K]
-        row: dict[str, float] = {"step": float(step)}
-        for a, (policy, pipeline, smp) in enumerate(zip(agents.policies, pipelines, samples, strict=True)):
-            mine = rewards[:, :, :, a, :]  # [B, G, m, K]
-            adv = np.asarray(run_pipeline(pipeline, mine if set_level else mine[:, :, 0, :], rng=aggregator_rng,
-                                          step=step))
-            stats = policy.update(smp, adv)
-            row[f"train/agent_{a}/loss"] = stats.get("train/loss", float("nan"))
-            row[f"train/agent_{a}/reward_scalar"] = float(M.scalar(mine.reshape(-1, mine.shape[-1])).mean())
-        row.update({k.replace("eval/", "train/"): v for k, v in split_stats(rewards).items()
-                    if k in ("eval/split_rate", "eval/same_corner_rate", "eval/all_reach_rate")})
-        if step == config.steps - 1:
-            last_eval = evaluate(agents, eval_pool, config)
-            row.update(last_eval)
-        history.append(row)
-        if on_step is not None:
-            on_step(step, row)
-    return MultiAgentResult(last_eval=last_eval, history=history, seconds=time.perf_counter() - started)
+    family = JointMazeFamily(config.maze, n_agents=config.n_agents)
+    team = TeamPolicy.small(family, config.mode, config.policy, config.seed)
+    keep = run_dir is not None
+    with contextlib.ExitStack() as stack:
+        path = run_dir if run_dir is not None else stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="vecreward-multiagent-"))
+        result = train(train_config(config), team, family, path, resume=resume, progress=False, tensorboard=keep,
+                       on_step=on_step)
+    return MultiAgentResult(last_eval=result.last_eval, history=result.history, seconds=result.seconds)

@@ -18,6 +18,7 @@ import numpy as np
 from agents.reproduce.common import ClaimContext, ClaimOutput, row
 from llm_bridge.pipeline import PipelineConfig, run_pipeline
 from vecreward_envs.families import FAMILIES, make_family
+from vecreward_envs.protocols import Demonstrations, require, supports
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,13 @@ def _groups(task: str, seed: int, budget: CollapseBudget) -> np.ndarray:
     family = make_family(task)
     instances = family.instances(10_000 * (seed + 1), budget.groups)
     policy = SmallPolicy(family, instances[0], seed=seed)
-    if budget.warm_start_steps and hasattr(family, "demonstrations"):
+    if budget.warm_start_steps and supports(family, Demonstrations):
+        solver = require(family, Demonstrations, "the warm start")
         demo_pool = family.instances(0, 256)
         rng = np.random.default_rng([seed, 3])
         for _ in range(budget.warm_start_steps):
             batch = [demo_pool[i] for i in rng.integers(len(demo_pool), size=16)]
-            policy.imitate(family, batch, family.demonstrations(batch))
+            policy.imitate(family, batch, solver.demonstrations(batch))
     samples = policy.sample(family, instances, budget.group_size, 1)
     return np.asarray(score(family, instances, samples, view=policy.view).rewards)[:, :, 0, :]  # [B, G, K]
 

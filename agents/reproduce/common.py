@@ -12,43 +12,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from agents.compare.grid import RunSpec
+from agents.compare.grid import Budget, RunSpec
 from llm_bridge import metrics as M
 from llm_bridge.pipeline import PipelineConfig
-from llm_bridge.trainer import TrainConfig
+from vecreward_envs.families import make_family
 
 BudgetLevel = Literal["tiny", "default"]
-
-
-@dataclass(frozen=True)
-class TrainBudget:
-    """How much training each run of a claim gets (the claim module's ``BUDGETS``)."""
-
-    steps: int
-    """Policy updates per run."""
-    batch_size: int = 16
-    """B instances per step."""
-    group_size: int = 8
-    """G rollouts per instance."""
-    eval_instances: int = 16
-    """Held-out instances per evaluation."""
-    eval_samples: int = 12
-    """Rollouts per evaluation instance."""
-    eval_every: int = 10
-    """Steps between evaluations (learning curves)."""
-    train_instances: int = 512
-    """Training pool size."""
-    warm_start_steps: int = 0
-    """Imitation steps before RL (families with demonstrations)."""
-
-    def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "group_size", "eval_instances", "eval_samples", "eval_every",
-                     "train_instances"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"TrainBudget.{name} must be an int >= 1, got {value!r}")
-        if self.warm_start_steps < 0:
-            raise ValueError("TrainBudget.warm_start_steps must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -129,16 +98,12 @@ def compare_means(rows: list[dict[str, Any]], measure: str, better: str, worse: 
     return f"{better} {a['mean']:.3f} {sign} {worse} {b['mean']:.3f} ({firm})"
 
 
-def make_spec(task: str, label: str, seed: int, pipeline: PipelineConfig, budget: TrainBudget,
+def make_spec(task: str, label: str, seed: int, pipeline: PipelineConfig, budget: Budget,
               chain_length: int = 1, eval_samples: int | None = None, task_params: dict | None = None) -> RunSpec:
     """One training run of a claim (its directory is ``runs/<task>/<label>/seed<seed>``)."""
-    config = TrainConfig(
-        task=task, task_params=dict(task_params or {}), pipeline=pipeline, steps=budget.steps,
-        batch_size=budget.batch_size, group_size=budget.group_size, chain_length=chain_length,
-        eval_instances=budget.eval_instances, eval_samples=eval_samples or budget.eval_samples,
-        eval_every=budget.eval_every, checkpoint_every=budget.eval_every, warm_start_steps=budget.warm_start_steps,
-        seed=seed, train_instances=budget.train_instances,
-    )
+    family = make_family(task, **dict(task_params or {}))
+    config = budget.train_config(task, family, pipeline, seed, chain_length=chain_length, eval_samples=eval_samples,
+                                 task_params=task_params)
     return RunSpec(task, label, seed, config)
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents.compare.grid import Budget
 from agents.reproduce.common import (
     ClaimContext,
     ClaimOutput,
-    TrainBudget,
     by_method,
     compare_means,
     eval_curve,
@@ -27,9 +27,9 @@ from agents.reproduce.common import (
 from llm_bridge.pipeline import PipelineConfig
 
 BUDGETS = {
-    "tiny": TrainBudget(steps=2, batch_size=4, group_size=4, eval_instances=4, eval_samples=4, eval_every=1,
+    "tiny": Budget(steps=2, batch_size=4, group_size=4, eval_instances=4, eval_samples=4, eval_every=1,
                         train_instances=16),
-    "default": TrainBudget(steps=200, batch_size=16, group_size=8, eval_instances=64, eval_samples=8,
+    "default": Budget(steps=200, batch_size=16, group_size=8, eval_instances=64, eval_samples=8,
                            eval_every=10, train_instances=1024),
 }
 PIPELINES = {

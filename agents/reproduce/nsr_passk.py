@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.compare.grid import scheme_params
+from agents.compare.grid import Budget, scheme_params
 from agents.reproduce.common import (
     ClaimContext,
     ClaimOutput,
-    TrainBudget,
     by_method,
     compare_means,
     eval_rewards,
@@ -30,11 +29,12 @@ from agents.reproduce.common import (
 )
 from llm_bridge.pipeline import PipelineConfig
 from vecreward_envs.families import make_family
+from vecreward_envs.protocols import TaskFamily
 
 BUDGETS = {
-    "tiny": TrainBudget(steps=2, batch_size=4, group_size=4, eval_instances=2, eval_samples=8, eval_every=2,
+    "tiny": Budget(steps=2, batch_size=4, group_size=4, eval_instances=2, eval_samples=8, eval_every=2,
                         train_instances=16),
-    "default": TrainBudget(steps=80, batch_size=16, group_size=8, eval_instances=32, eval_samples=64,
+    "default": Budget(steps=80, batch_size=16, group_size=8, eval_instances=32, eval_samples=64,
                            eval_every=40, train_instances=512),
 }
 METHODS = ("grpo", "psr", "nsr", "w_reinforce")
@@ -45,12 +45,12 @@ PAPER = {"grpo": "50.0", "psr": "43.3", "nsr": "53.3", "w_reinforce": "56.7"}
 """pass@256 on AIME25 (percent), Qwen2.5-Math-7B."""
 
 
-def _untrained(family: object, budget: TrainBudget, seed: int) -> np.ndarray:
+def _untrained(family: TaskFamily, budget: Budget, seed: int) -> np.ndarray:
     """[B, G, 1, K]: the initial policy of ``seed`` on the held-out problems (the baseline every scheme starts at)."""
     from agents.small import SmallPolicy
     from llm_bridge.rollout import score
 
-    problems = family.instances(1_000_000, budget.eval_instances)  # type: ignore[attr-defined]
+    problems = family.instances(1_000_000, budget.eval_instances)
     policy = SmallPolicy(family, problems[0], seed=seed)
     samples = policy.sample(family, problems, budget.eval_samples, 1)
     return np.asarray(score(family, problems, samples, view=policy.view).rewards, dtype=np.float64)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents.compare.grid import Budget
 from agents.reproduce.common import (
     ClaimContext,
     ClaimOutput,
-    TrainBudget,
     by_method,
     eval_rewards,
     find,
@@ -30,9 +30,9 @@ from llm_bridge.pipeline import PipelineConfig
 from vecreward_envs.families import make_family
 
 BUDGETS = {
-    "tiny": TrainBudget(steps=2, batch_size=4, group_size=4, eval_instances=4, eval_samples=4, eval_every=2,
+    "tiny": Budget(steps=2, batch_size=4, group_size=4, eval_instances=4, eval_samples=4, eval_every=2,
                         train_instances=16),
-    "default": TrainBudget(steps=600, batch_size=32, group_size=8, eval_instances=200, eval_samples=16,
+    "default": Budget(steps=600, batch_size=32, group_size=8, eval_instances=200, eval_samples=16,
                            eval_every=100, train_instances=2048),
 }
 PIPELINES = {
@@ -52,7 +52,7 @@ def _measures(rewards: np.ndarray) -> dict[str, float]:
             "Brier": M.brier(q[ok], c[ok]), "mean confidence": float(q[ok].mean())}
 
 
-def _oracle(budget: TrainBudget) -> dict[str, float]:
+def _oracle(budget: Budget) -> dict[str, float]:
     """The best policy: answer the clue, state p_t (on the same held-out questions)."""
     family = make_family("confidence")
     questions = family.instances(1_000_000, budget.eval_instances)

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.compare.grid import scheme_params
+from agents.compare.grid import Budget, scheme_params
 from agents.reproduce.common import (
     ClaimContext,
     ClaimOutput,
-    TrainBudget,
     by_method,
     compare_means,
     eval_curve,
@@ -34,9 +33,9 @@ from llm_bridge.pipeline import PipelineConfig
 from vecreward_envs.families import make_family
 
 BUDGETS = {
-    "tiny": TrainBudget(steps=2, batch_size=4, group_size=4, eval_instances=2, eval_samples=4, eval_every=1,
+    "tiny": Budget(steps=2, batch_size=4, group_size=4, eval_instances=2, eval_samples=4, eval_every=1,
                         train_instances=16),
-    "default": TrainBudget(steps=120, batch_size=16, group_size=8, eval_instances=32, eval_samples=8,
+    "default": Budget(steps=120, batch_size=16, group_size=8, eval_instances=32, eval_samples=8,
                            eval_every=10, train_instances=1024, warm_start_steps=20),
 }
 METHODS = ("gdpo", "rvpo")

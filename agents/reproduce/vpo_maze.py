@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents.compare.grid import Budget
 from agents.reproduce.common import (
     ClaimContext,
     ClaimOutput,
-    TrainBudget,
     by_method,
     compare_means,
     eval_rewards,
@@ -28,9 +28,9 @@ from llm_bridge import metrics as M
 from llm_bridge.pipeline import PipelineConfig
 
 BUDGETS = {
-    "tiny": TrainBudget(steps=2, batch_size=4, group_size=4, eval_instances=2, eval_samples=4, eval_every=2,
+    "tiny": Budget(steps=2, batch_size=4, group_size=4, eval_instances=2, eval_samples=4, eval_every=2,
                         train_instances=16, warm_start_steps=2),
-    "default": TrainBudget(steps=60, batch_size=16, group_size=8, eval_instances=16, eval_samples=12, eval_every=20,
+    "default": Budget(steps=60, batch_size=16, group_size=8, eval_instances=16, eval_samples=12, eval_every=20,
                            train_instances=512, warm_start_steps=100),
 }
 METHODS = {"grpo": 1, "multi_rlvr": 3, "vpo": 3}

@@ -14,6 +14,7 @@ from agents.small.config import SmallPolicyConfig
 from agents.small.network import AnswerNetwork
 from llm_bridge.policy import Samples
 from llm_bridge.update import ppo_update
+from vecreward_envs.protocols import Instance, StructuredFamily, StructuredView, TaskFamily, require
 
 
 @dataclass
@@ -35,9 +36,10 @@ class SmallPolicy:
 
     view = "structured"
 
-    def __init__(self, family: Any, sample_instance: Any, config: SmallPolicyConfig | None = None, seed: int = 0
-                 ) -> None:
+    def __init__(self, family: TaskFamily, sample_instance: Instance, config: SmallPolicyConfig | None = None,
+                 seed: int = 0) -> None:
         self.config = config or SmallPolicyConfig()
+        family = require(family, StructuredView, "the small policy")
         self.family = family
         obs = np.asarray(family.observation(sample_instance))
         cursor = family.new_cursor([sample_instance], np.zeros(1, dtype=np.int64))
@@ -51,11 +53,12 @@ class SmallPolicy:
 
     # ----- sampling -------------------------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, family: Any, instances: Sequence[Any], group_size: int, chain_length: int = 1, *,
+    def sample(self, family: TaskFamily, instances: Sequence[Instance], group_size: int, chain_length: int = 1, *,
                greedy: bool = False) -> Samples:
         """G rollouts per instance, each a chain of m answers decoded token by token through the family's cursor."""
         b, g, m = len(instances), group_size, chain_length
-        answers, rollout = self._decode(family, instances, g, m, forced=None, greedy=greedy)
+        structured = require(family, StructuredView, "the small policy")
+        answers, rollout = self._decode(structured, instances, g, m, forced=None, greedy=greedy)
         n = b * g
         if self.reference is not None:
             rollout.ref_logp = self._token_logprobs(self.reference, rollout, torch.arange(n))[0].detach()
@@ -63,13 +66,14 @@ class SmallPolicy:
         n_tok = rollout.mask.sum(1).reshape(b, g).numpy().astype(np.int64)
         return Samples(answers=answers.reshape(b, g, m, -1), logprob=seq_logp, n_tokens=n_tok, policy_data=rollout)
 
-    def imitate(self, family: Any, instances: Sequence[Any], answers: np.ndarray) -> dict[str, float]:
+    def imitate(self, family: TaskFamily, instances: Sequence[Instance], answers: np.ndarray) -> dict[str, float]:
         """One supervised step (cross-entropy) towards demonstration answers [N, L], one per instance."""
+        structured = require(family, StructuredView, "the small policy")
         demos = np.asarray(answers)
         if demos.ndim != 2 or demos.shape[0] != len(instances):
             raise ValueError(f"demonstrations must be [N={len(instances)}, L], got shape {demos.shape}")
         with torch.no_grad():
-            _, rollout = self._decode(family, instances, 1, 1, forced=demos, greedy=False)
+            _, rollout = self._decode(structured, instances, 1, 1, forced=demos, greedy=False)
         logp, _ = self._token_logprobs(self.net, rollout, torch.arange(len(instances)))
         loss = -(logp * rollout.mask).sum() / rollout.mask.sum().clamp(min=1.0)
         self.optimizer.zero_grad(set_to_none=True)
@@ -78,8 +82,8 @@ class SmallPolicy:
         self.optimizer.step()
         return {"imitation/loss": float(loss.detach())}
 
-    def _decode(self, family: Any, instances: Sequence[Any], g: int, m: int, forced: np.ndarray | None,
-                greedy: bool) -> tuple[np.ndarray, _Rollout]:
+    def _decode(self, family: StructuredFamily, instances: Sequence[Instance], g: int, m: int,
+                forced: np.ndarray | None, greedy: bool) -> tuple[np.ndarray, _Rollout]:
         """Decode N = B * G chains token by token (or replay ``forced`` tokens [B, L]); record what PPO needs."""
         b = len(instances)
         n = b * g

@@ -28,7 +28,7 @@ def test_trl_export_scores_like_the_family() -> None:
     batch, completions, expected = [], [], []
     for row, inst in zip(export.dataset, instances, strict=True):
         best = pareto_front(inst).routes[0]
-        for text in (family.format_answer(best), "I refuse to answer"):
+        for text in (family.format_answer(inst, best), "I refuse to answer"):
             batch.append(dict(row))
             completions.append([{"role": "assistant", "content": text}])
             expected.append(family.score_completions(inst, [text])[0][0])
@@ -49,7 +49,7 @@ def test_verl_compute_score() -> None:
     family = make_family("maze")
     inst = family.generate(7)
     row = verl_row(family, inst)
-    best = family.format_answer(pareto_front(inst).routes[0])
+    best = family.format_answer(inst, pareto_front(inst).routes[0])
     out = compute_score(row["data_source"], best, row["reward_model"]["ground_truth"])
     vector = family.score_completions(inst, [best])[0][0]
     assert set(out) == {"score", *family.reward_names}

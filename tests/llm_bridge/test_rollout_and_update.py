@@ -21,7 +21,7 @@ def test_score_structured_and_text_agree() -> None:
     answers = np.repeat(routes[:, None, None, :], 3, axis=1)  # [B=2, G=3, m=1, L]
     structured = score(family, instances, Samples(answers, np.zeros((2, 3)), np.zeros((2, 3)), None),
                        view="structured")
-    texts = [[family.format_answer(routes[b])] * 3 for b in range(2)]
+    texts = [[family.format_answer(instances[b], routes[b])] * 3 for b in range(2)]
     text = score(family, instances, Samples(texts, np.zeros((2, 3)), np.zeros((2, 3)), None), view="text")
     np.testing.assert_array_equal(structured.rewards, text.rewards)
     assert structured.rewards[..., 0].all() and not text.invalid.any()

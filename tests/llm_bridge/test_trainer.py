@@ -9,7 +9,7 @@ from llm_bridge.pipeline import PipelineConfig
 from llm_bridge.trainer import TrainConfig, train
 from llm_bridge.update import PPOConfig
 from vecreward_envs.families import make_family
-from vecreward_envs.probe import FRONT
+from vecreward_envs.probes.choice import FRONT
 
 torch.set_num_threads(1)
 
@@ -90,7 +90,7 @@ def test_config_validation() -> None:
 def test_warm_start_needs_demonstrations(tmp_path) -> None:  # noqa: ANN001
     family = make_family("probe")
     config = TrainConfig(task="probe", steps=1, warm_start_steps=5, train_instances=4, eval_instances=1)
-    with pytest.raises(ValueError, match="demonstrations"):
+    with pytest.raises(ValueError, match="'probe' has no Demonstrations .warm_start_steps needs it"):
         train(config, SmallPolicy(family, family.generate(0)), family, tmp_path / "x", progress=False,
               tensorboard=False)
 

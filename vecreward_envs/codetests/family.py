@@ -24,6 +24,7 @@ from vecreward_envs.codetests.sandbox.pool import SandboxPool, default_pool
 from vecreward_envs.codetests.sandbox.protocol import Job
 from vecreward_envs.codetests.scoring import ProgramScores, as_program_array, judge_programs
 from vecreward_envs.codetests.text import ParsedAnswer, parse_dsl, parse_python, prompt
+from vecreward_envs.protocols import DirectiveMessages, StructuredView, SuccessObjectives, TextView
 
 OBS_VOCAB = 256
 """Observation entries are in [0, OBS_VOCAB)."""
@@ -40,6 +41,7 @@ class CodeTestsFamily:
     """
 
     name = "codetests"
+    abilities = (StructuredView, TextView, SuccessObjectives, DirectiveMessages)
     answer_vocab: tuple[str, ...] = TOKEN_NAMES
     """Tokens of the structured answer (``END`` = 0 ends a program and pads it)."""
     stop_code = END
@@ -189,17 +191,14 @@ class CodeTestsFamily:
             return parse_dsl(completion, problem)
         return parse_python(completion)
 
-    def format_answer(self, answer: CodeProblem | Sequence[int] | np.ndarray, problem: CodeProblem | None = None
-                      ) -> str:
-        """A completion holding ``answer`` (a problem: its ground truth; or DSL tokens of ``problem``)."""
-        if isinstance(answer, CodeProblem):
-            problem, tokens = answer, list(answer.program)
+    def format_answer(self, problem: CodeProblem, answer: Sequence[int] | np.ndarray | None = None) -> str:
+        """A completion holding DSL tokens ``answer`` to ``problem`` (None: the problem's ground-truth program)."""
+        if answer is None:
+            tokens = list(problem.program)
         else:
             tokens = as_program_array(answer, "answer")[0].tolist()
         if self.config.answer_format == "dsl":
             return f"<dsl>{tokens_to_text(tokens)}</dsl>"
-        if problem is None:
-            raise ValueError("a Python answer needs the problem (its signature)")
         code = to_python(tokens, problem.arg_names, problem.arg_types, problem.return_type)
         return f"```python\n{code}\n```"
 

@@ -1,8 +1,7 @@
 """The maze task family: one object that generates instances and scores answers in both views.
 
-This is the contract the bridge relies on (``shared/DESIGN.md``, "Task family"): ``generate(seed)``, stable
-``reward_names`` and bounds, a structured answer space with a batched kernel, a text view whose parse failures
-are reward outcomes, pass flags and a directive message per failed objective.
+It implements the core ``TaskFamily`` contract and every ability of ``vecreward_envs.protocols`` (both views,
+chains of routes, solver demonstrations, success objectives, exact Pareto fronts, directive messages).
 """
 
 from __future__ import annotations
@@ -20,12 +19,23 @@ from vecreward_envs.maze.pareto import ParetoFront, pareto_front
 from vecreward_envs.maze.scoring import RouteScores, _score_stacked, as_route_array
 from vecreward_envs.maze.simulate import simulate_route
 from vecreward_envs.maze.text import ParsedRoute, format_route, parse_chain, parse_route, prompt
+from vecreward_envs.protocols import (
+    Demonstrations,
+    DirectiveMessages,
+    ParetoFronts,
+    StructuredView,
+    SuccessObjectives,
+    TextChains,
+    TextView,
+)
 
 
 class MazeFamily:
     """The conflicting-objective maze family for one ``MazeConfig``."""
 
     name = "maze"
+    abilities = (StructuredView, TextView, TextChains, Demonstrations, SuccessObjectives, ParetoFronts,
+                 DirectiveMessages)
     answer_vocab: tuple[str, ...] = (*MOVE_NAMES, "STOP")
     """Tokens of the structured answer: move codes 0..3 and STOP = 4 (also the padding)."""
     stop_code = STOP
@@ -127,6 +137,11 @@ class MazeFamily:
             out[n, : len(route)] = route
         return out
 
+    def demonstration_texts(self, instances: Sequence[MazeInstance]) -> list[str]:
+        """The solver routes of ``demonstrations`` as completions (what a text policy imitates)."""
+        return [self.format_answer(inst, route) for inst, route in zip(instances, self.demonstrations(instances),
+                                                                         strict=True)]
+
     def pass_flags(self, rewards: np.ndarray) -> np.ndarray:
         """Bool [..., K]: objective fully achieved (reward at its upper bound 1)."""
         return np.asarray(rewards) >= 1.0
@@ -189,8 +204,12 @@ class MazeFamily:
         """Moves of a single-answer completion; never raises (see ``text.parse_route``)."""
         return parse_route(completion, strict=strict)
 
-    def format_answer(self, route: object) -> str:
-        """A structured route as the completion an LLM would give (for demonstrations)."""
+    def answer_end_strings(self, m: int = 1) -> tuple[str, ...]:
+        """What ends a completion: ``</answer>``, or the last route's tag ``</route_m>`` of a chain."""
+        return ("</answer>",) if m == 1 else (f"</route_{m}>",)
+
+    def format_answer(self, instance: MazeInstance, route: object) -> str:
+        """A structured route as the completion an LLM would give (the maze's format needs no instance)."""
         return f"<answer>{format_route(as_route_array(route, 'route')[0])}</answer>"
 
     def routes_from_parsed(self, parsed: Sequence[ParsedRoute], length: int | None = None) -> np.ndarray:

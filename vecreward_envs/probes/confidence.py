@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vecreward_envs.probes._staged import StagedCursor, first_tokens
+from vecreward_envs.protocols import StructuredView, SuccessObjectives, TextView, passes_upper_bound
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class ConfidenceFamily:
     """Answer-with-confidence questions as a task family (structured and text views)."""
 
     name = "confidence"
+    abilities = (StructuredView, TextView, SuccessObjectives)
     reward_names = ("correct", "confidence")
     success_objectives = (0,)
 
@@ -92,6 +94,10 @@ class ConfidenceFamily:
         self.observation_vocab = max(len(c.reliabilities), c.n_options)
         self.reward_low = np.zeros(2)
         self.reward_high = np.ones(2)
+
+    def pass_flags(self, rewards: np.ndarray) -> np.ndarray:
+        """Flags bool [..., 2]: correct, and a stated confidence of 1 (NaN, no confidence, never passes)."""
+        return passes_upper_bound(rewards, self.reward_high)
 
     def level(self, j: int) -> float:
         """Confidence of level ``j``."""
@@ -164,19 +170,27 @@ class ConfidenceFamily:
         """What ends a completion (an LLM sampler's stop strings): the confidence comes after the answer."""
         return ("</confidence>",)
 
+    def parse(self, completion: object) -> ParsedConfidence:
+        """The option and the stated confidence; never raises (unreadable: option -1, confidence NaN, a reason)."""
+        text = completion if isinstance(completion, str) else ""
+        a = re.search(r"<answer>\s*(\d+)\s*</answer>", text)
+        q = re.search(r"<confidence>\s*([01](?:\.\d+)?)\s*</confidence>", text)
+        option = int(a.group(1)) if a and int(a.group(1)) < self.config.n_options else -1
+        conf = float(q.group(1)) if q and float(q.group(1)) <= 1.0 else float("nan")
+        ok = option >= 0 and not np.isnan(conf)
+        return ParsedConfidence(option, conf, ok, "" if ok else
+                                "need <answer>k</answer> with a valid k and <confidence>q</confidence>")
+
+    def format_answer(self, instance: ConfidenceInstance, answer: object) -> str:
+        """Structured tokens (option, confidence level) as a completion."""
+        tokens = first_tokens(np.asarray(answer).reshape(1, -1), 2)[0]
+        level = (tokens[1] - self.config.n_options) / (self.config.confidence_levels - 1)
+        return f"<answer>{tokens[0]}</answer> <confidence>{level:.2f}</confidence>"
+
     def score_completions(self, instance: ConfidenceInstance, completions: Sequence[object]
                           ) -> tuple[np.ndarray, list[ParsedConfidence]]:
         """float32 [N, 2] and what was parsed; never raises (unreadable: correct 0, confidence NaN, a reason)."""
-        parsed = []
-        for text in completions:
-            text = text if isinstance(text, str) else ""
-            a = re.search(r"<answer>\s*(\d+)\s*</answer>", text)
-            q = re.search(r"<confidence>\s*([01](?:\.\d+)?)\s*</confidence>", text)
-            option = int(a.group(1)) if a and int(a.group(1)) < self.config.n_options else -1
-            conf = float(q.group(1)) if q and float(q.group(1)) <= 1.0 else float("nan")
-            ok = option >= 0 and not np.isnan(conf)
-            parsed.append(ParsedConfidence(option, conf, ok, "" if ok else
-                                           "need <answer>k</answer> with a valid k and <confidence>q</confidence>"))
+        parsed = [self.parse(text) for text in completions]
         option = np.array([p.option for p in parsed], dtype=np.int64)
         conf = np.array([p.confidence for p in parsed], dtype=np.float64)
         return self._score([instance], option, conf, np.zeros(len(parsed), np.int64)), parsed

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vecreward_envs.probes._staged import StagedCursor, first_tokens
+from vecreward_envs.protocols import StructuredView, SuccessObjectives, TextView, passes_upper_bound
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class EasyHardFamily:
     """The easy-format / hard-answer probe as a task family (structured and text views)."""
 
     name = "easyhard"
+    abilities = (StructuredView, TextView, SuccessObjectives)
     reward_names = ("format", "correct")
     success_objectives = (1,)
 
@@ -78,6 +80,10 @@ class EasyHardFamily:
         self.keys = np.random.default_rng([c.key_seed, 11]).integers(c.n_options, size=c.n_targets)
         self.reward_low = np.zeros(2)
         self.reward_high = np.ones(2)
+
+    def pass_flags(self, rewards: np.ndarray) -> np.ndarray:
+        """Flags bool [..., 2]: objective at its upper bound 1."""
+        return passes_upper_bound(rewards, self.reward_high)
 
     def generate(self, seed: int) -> EasyHardInstance:
         """The task of ``seed`` (deterministic from the seed alone)."""
@@ -119,16 +125,27 @@ class EasyHardFamily:
         return (f"Target {instance.target}. Start your answer with <tagged/>, then give the option that the target "
                 f"maps to as <answer>k</answer>, k in 0-{self.config.n_options - 1}.")
 
+    def parse(self, completion: object) -> ParsedEasyHard:
+        """The format tag and the option; never raises (unreadable option: -1 and a reason)."""
+        text = completion if isinstance(completion, str) else ""
+        a = re.search(r"<answer>\s*(\d+)\s*</answer>", text)
+        option = int(a.group(1)) if a and int(a.group(1)) < self.config.n_options else -1
+        return ParsedEasyHard(text.lstrip().startswith("<tagged/>"), option, option >= 0,
+                              "" if option >= 0 else "no <answer>k</answer> with a valid option k")
+
+    def format_answer(self, instance: EasyHardInstance, answer: object) -> str:
+        """Structured tokens (format, option) as a completion."""
+        tokens = first_tokens(np.asarray(answer).reshape(1, -1), 2)[0]
+        return ("<tagged/>" if tokens[0] == 0 else "") + f"<answer>{tokens[1] - 2}</answer>"
+
+    def answer_end_strings(self, m: int = 1) -> tuple[str, ...]:
+        """``</answer>`` ends a completion."""
+        return ("</answer>",)
+
     def score_completions(self, instance: EasyHardInstance, completions: Sequence[object]
                           ) -> tuple[np.ndarray, list[ParsedEasyHard]]:
         """float32 [N, 2] and what was parsed; never raises."""
-        parsed = []
-        for text in completions:
-            text = text if isinstance(text, str) else ""
-            a = re.search(r"<answer>\s*(\d+)\s*</answer>", text)
-            option = int(a.group(1)) if a and int(a.group(1)) < self.config.n_options else -1
-            parsed.append(ParsedEasyHard(text.lstrip().startswith("<tagged/>"), option, option >= 0,
-                                         "" if option >= 0 else "no <answer>k</answer> with a valid option k"))
+        parsed = [self.parse(text) for text in completions]
         tagged = np.array([p.tagged for p in parsed], dtype=np.bool_)
         option = np.array([p.option for p in parsed], dtype=np.int64)
         return self._score([instance], tagged, option, np.zeros(len(parsed), np.int64)), parsed

@@ -1,9 +1,9 @@
 """The tool-call family: one object that generates tasks and scores answers in both views.
 
-The contract the bridge and the exporters rely on (``shared/DESIGN.md``, "Task family"): ``generate(seed)``,
-stable ``reward_names`` and bounds, a structured answer space (tool slots and candidate values) with a batched
-kernel, a text view (ToolRL's prompt and format; parse failures are reward outcomes), pass flags, and a directive
-message per failed objective. Both views are scored by the same kernel (``kernels.score_kernel``).
+It implements the core ``TaskFamily`` contract of ``vecreward_envs.protocols`` and the abilities it declares: a
+structured view (tool slots and candidate values) with a batched kernel, a text view (ToolRL's prompt and format;
+parse failures are reward outcomes), ground-truth demonstrations, success objectives, and a directive message per
+failed objective. Both views are scored by the same kernel (``kernels.score_kernel``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from vecreward_envs.protocols import Demonstrations, DirectiveMessages, StructuredView, SuccessObjectives, TextView
 from vecreward_envs.toolcall.config import ANSWER_VOCAB, C0, CONSTRAINT_KINDS, NONE, SLOT0, STOP, K, ToolCallConfig
 from vecreward_envs.toolcall.cursor import ToolCallCursor, static_tables
 from vecreward_envs.toolcall.scoring import Canonical, TaskBatch, decode_structured, score_canonical, task_arrays
@@ -24,22 +25,6 @@ from vecreward_envs.toolcall.text import (
     prompt,
     toolrl_reward,
 )
-
-
-class Demonstrations(np.ndarray):
-    """Structured demonstrations [N, L] that iterate as their N ground-truth completions (see ``demonstrations``)."""
-
-    texts: tuple[str, ...] = ()
-
-    def __array_finalize__(self, obj: object) -> None:
-        # Any derived array (a slice, a permutation, arithmetic) loses the texts: numpy does not say which rows it
-        # took, so carrying them over could pair a completion with the wrong task. It then iterates as token rows.
-        self.texts = ()
-
-    def __iter__(self):  # noqa: ANN204 - yields str
-        if self.ndim == 2 and len(self.texts) == self.shape[0]:
-            return iter(self.texts)
-        return super().__iter__()
 
 
 def _mentions(task: ToolTask, response: str) -> bool:
@@ -57,6 +42,7 @@ class ToolCallFamily:
     """Tool-call constraint tasks for one ``ToolCallConfig``."""
 
     name = "toolcall"
+    abilities = (StructuredView, TextView, Demonstrations, SuccessObjectives, DirectiveMessages)
     answer_vocab: tuple[str, ...] = ANSWER_VOCAB
     """Structured tokens: STOP (end, padding), NONE, then slot tokens S0.. (tool, candidate value or response)."""
     stop_code = STOP
@@ -170,21 +156,25 @@ class ToolCallFamily:
             response = 0 if "response_field" in task.constraints else 1
         return self.encode_answer(task, calls, response)
 
-    def demonstrations(self, tasks: Sequence[ToolTask]) -> Demonstrations:
-        """int64 [N, L] ground-truth structured answers (serve the request; constraints are left to RL).
+    def demonstrations(self, tasks: Sequence[ToolTask]) -> np.ndarray:
+        """int64 [N, L] ground-truth structured answers (serve the request; constraints are left to RL)."""
+        return np.stack([self.solution(t) for t in tasks])
 
-        As an array these are structured tokens (the small policy's imitation targets); iterating over the result
-        yields the ground-truth completions instead, which is what a text policy's ``imitate`` reads (it turns
-        non-string demonstrations into text with ``format_answer``, which cannot know the task of a token row).
+    def demonstration_texts(self, tasks: Sequence[ToolTask]) -> list[str]:
+        """The tasks' ground-truth completions (ToolRL's format): what a text policy imitates."""
+        return [t.ground_truth_text() for t in tasks]
+
+    def format_answer(self, task: ToolTask, answer: object = None) -> str:
+        """A structured answer (tokens) as the completion that says the same (the text view scores it the same).
+
+        ``answer=None`` gives the task's ground-truth completion; a string is returned as it is.
         """
-        out = np.stack([self.solution(t) for t in tasks]).view(Demonstrations)
-        out.texts = tuple(t.ground_truth_text() for t in tasks)
-        return out
-
-    def format_structured(self, task: ToolTask, answer: object) -> str:
-        """A structured answer (tokens) as the completion that says the same (the text view scores it the same)."""
         import json
 
+        if answer is None:
+            return task.ground_truth_text()
+        if isinstance(answer, str):
+            return answer
         batch = TaskBatch.stack([task])
         canon = decode_structured(batch, np.zeros(1, np.int64), np.asarray(answer, np.int64).reshape(1, -1),
                                   self.config.max_struct_calls)
@@ -252,18 +242,6 @@ class ToolCallFamily:
     def parse(self, completion: object) -> ParsedCompletion:
         """What a completion holds; never raises."""
         return parse_completion(completion)
-
-    def format_answer(self, answer: ToolTask | str) -> str:
-        """A task's ground-truth completion (ToolRL's format); a string is returned as it is.
-
-        Raises:
-            ValueError: a structured token row (it needs its task: use ``format_structured(task, tokens)``).
-        """
-        if isinstance(answer, ToolTask):
-            return answer.ground_truth_text()
-        if isinstance(answer, str):
-            return answer
-        raise ValueError("a structured toolcall answer needs its task: use family.format_structured(task, tokens)")
 
     def toolrl_reward(self, completion: object, task: ToolTask) -> ToolRLScore:
         """ToolRL's scalar (R_format, R_correct) of a completion."""

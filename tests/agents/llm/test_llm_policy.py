@@ -145,7 +145,8 @@ def test_lora_with_gradient_checkpointing_trains_only_adapters(tiny_dir: Path, f
 
 def test_chains_parse_through_score_chains(tiny_dir: Path, family) -> None:  # noqa: ANN001
     policy = _policy(tiny_dir)
-    assert policy.stop_strings(2) == ("</route_2>",) and policy.stop_strings(1) == ("</answer>",)
+    maze = make_family("maze")
+    assert policy.stop_strings(2, maze) == ("</route_2>",) and policy.stop_strings(1, maze) == ("</answer>",)
     assert policy.stop_strings(1, make_family("toolcall")) == ("</response>",)
     assert policy.stop_strings(1, make_family("codetests")) == ()
     assert policy.stop_strings(1, make_family("codetests", answer_format="dsl")) == ("</dsl>",)
@@ -156,7 +157,7 @@ def test_chains_parse_through_score_chains(tiny_dir: Path, family) -> None:  # n
     assert scored.rewards.shape == (2, 2, 2, len(family.reward_names))
     # A chain completion in the format the m-route prompt asks for parses into both routes and scores them.
     routes = family.demonstrations(instances)
-    chain = "".join(f"<route_{i + 1}>{family.format_answer(r)[8:-9]}</route_{i + 1}>"
+    chain = "".join(f"<route_{i + 1}>{family.format_answer(instances[0], r)[8:-9]}</route_{i + 1}>"
                     for i, r in enumerate([routes[0], routes[0][:1]]))
     rewards, parsed = family.score_chains(instances[0], [chain], 2)
     assert [p.ok for p in parsed[0]] == [True, True] and rewards[0, 0, 0] > 0  # the solver route reaches E

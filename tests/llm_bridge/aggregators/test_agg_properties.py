@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -85,8 +85,14 @@ def test_grpo_invariant_to_common_shift_and_positive_scale(r, scale, shift, weig
        shifts=arrays(np.float64, 4, elements=grid), batch_norm=st.booleans())
 def test_gdpo_invariant_to_per_objective_positive_affine_maps(r, scales, shifts, batch_norm) -> None:
     k = r.shape[-1]
+    # When the summed per-objective z-scores cancel to round-off (about 1e-16) across the whole batch, batch
+    # normalization with eps=0 blows that noise up to +-1; which way it falls depends on the affine map. The
+    # invariance is only meaningful where the summed signal is above round-off.
+    mapped = r * scales[:k] + shifts[:k]
+    if batch_norm:
+        assume(all(np.ptp(aggregate("gdpo", x, eps=0.0, batch_norm=False)) > 1e-9 for x in (r, mapped)))
     a = aggregate("gdpo", r, eps=0.0, batch_norm=batch_norm)
-    b = aggregate("gdpo", r * scales[:k] + shifts[:k], eps=0.0, batch_norm=batch_norm)
+    b = aggregate("gdpo", mapped, eps=0.0, batch_norm=batch_norm)
     np.testing.assert_allclose(b, a, atol=1e-9)
 
 

@@ -70,8 +70,8 @@ def test_python_and_dsl_answers_agree(problems: list) -> None:
             tokens = [t for t in random_program(rng, problem.arg_types, 12, p_corrupt=0.0).tolist() if t]
             if typecheck(tokens, problem.arg_types)[0] != d.ERR_NONE:
                 continue
-            py = python_family.score_completions(problem, [python_family.format_answer(tokens, problem)])[0][0]
-            ds = dsl_family.score_completions(dsl_problem, [dsl_family.format_answer(tokens)])[0][0]
+            py = python_family.score_completions(problem, [python_family.format_answer(problem, tokens)])[0][0]
+            ds = dsl_family.score_completions(dsl_problem, [dsl_family.format_answer(dsl_problem, tokens)])[0][0]
             np.testing.assert_array_equal(py[:2], ds[:2])
             # only integer overflow / length bounds may differ (Python has none); generated values stay far below
             np.testing.assert_array_equal(py[2:], ds[2:])

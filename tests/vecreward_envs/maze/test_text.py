@@ -58,7 +58,7 @@ def test_text_and_structured_views_score_identically() -> None:
     family = MazeFamily()
     inst = generate(4)
     front = pareto_front(inst)
-    completions = [family.format_answer(route) for route in front.routes]
+    completions = [family.format_answer(inst, route) for route in front.routes]
     rewards, parsed = family.score_completions(inst, completions)
     np.testing.assert_array_equal(rewards, front.rewards)
     assert all(p.ok for p in parsed)
@@ -67,7 +67,7 @@ def test_text_and_structured_views_score_identically() -> None:
 def test_chains_dedup_and_pad() -> None:
     family = MazeFamily()
     inst = generate(4)
-    route = family.format_answer(pareto_front(inst).routes[0])[len("<answer>"):-len("</answer>")]
+    route = family.format_answer(inst, pareto_front(inst).routes[0])[len("<answer>"):-len("</answer>")]
     text = f"<route_1>{route}</route_1><route_2>{route}</route_2><route_3>nothing</route_3>"
     rewards, _ = family.score_chains(inst, [text], 3)  # [1, 3, K]
     assert rewards.shape == (1, 3, 4)

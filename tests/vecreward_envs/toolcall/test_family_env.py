@@ -95,7 +95,7 @@ def test_structured_answers_render_as_equivalent_completions() -> None:
     tokens = np.random.default_rng(3).integers(0, len(family.answer_vocab), (40, family.config.answer_len + 1))
     tokens[::2] = family.demonstrations(tasks[::2])
     structured = family.score_answers(tasks, tokens, np.arange(40))
-    text, _ = family.score_completion_batch(tasks, [family.format_structured(t, x) for t, x in
+    text, _ = family.score_completion_batch(tasks, [family.format_answer(t, x) for t, x in
                                                     zip(tasks, tokens, strict=True)])
     np.testing.assert_array_equal(structured, text)
 
@@ -104,14 +104,13 @@ def test_demonstrations_serve_both_policies() -> None:
     family = ToolCallFamily()
     tasks = family.instances(0, 3)
     demos = family.demonstrations(tasks)
-    assert np.asarray(demos).shape[0] == 3 and np.asarray(demos).dtype == np.int64  # the small policy's view
-    assert list(demos) == [t.ground_truth_text() for t in tasks]  # a text policy iterates completions
-    permuted = demos[[2, 0, 1]]  # a derived array drops the texts rather than pairing them with the wrong rows
-    assert not any(isinstance(row, str) for row in permuted)
-    np.testing.assert_array_equal(np.asarray(permuted), np.asarray(demos)[[2, 0, 1]])
+    assert type(demos) is np.ndarray and demos.shape[0] == 3 and demos.dtype == np.int64  # the small policy's
+    assert family.demonstration_texts(tasks) == [t.ground_truth_text() for t in tasks]  # a text policy's
     assert family.format_answer(tasks[0]) == tasks[0].ground_truth_text()
-    with pytest.raises(ValueError, match="format_structured"):
-        family.format_answer(np.asarray(demos)[0])
+    # the structured demonstration, rendered as a completion, scores as the ground-truth completion does
+    rendered = family.format_answer(tasks[0], demos[0])
+    np.testing.assert_array_equal(family.score_completions(tasks[0], [rendered])[0],
+                                  family.score_completions(tasks[0], [tasks[0].ground_truth_text()])[0])
 
 
 def test_documented_example_rows() -> None:

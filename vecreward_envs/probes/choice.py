@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vecreward_envs.protocols import StructuredView, SuccessObjectives, TextView, passes_upper_bound
+
 PROBE_VECTORS = np.array(
     [[1.0, 0.0], [0.8, 0.6], [0.6, 0.8], [0.0, 1.0], [0.5, 0.5], [0.3, 0.2], [0.0, 0.0]], dtype=np.float32
 )
@@ -69,7 +71,10 @@ class ProbeFamily:
     """The two-objective probe as a task family (structured and text views)."""
 
     name = "probe"
+    abilities = (StructuredView, TextView, SuccessObjectives)
     reward_names = ("objective_a", "objective_b")
+    reward_low = np.zeros(2, dtype=np.float32)
+    reward_high = np.ones(2, dtype=np.float32)
     answer_vocab = tuple(f"option_{i}" for i in range(len(PROBE_VECTORS))) + ("STOP",)
     stop_code = len(PROBE_VECTORS)
     observation_vocab = 2
@@ -111,16 +116,29 @@ class ProbeFamily:
         lines = [f"{i}: {tuple(float(x) for x in v)}" for i, v in enumerate(PROBE_VECTORS)]
         return "Choose one option; its reward vector is shown.\n" + "\n".join(lines) + "\nAnswer as <answer>k</answer>."
 
+    def parse(self, completion: object) -> ParsedChoice:
+        """The option of ``<answer>k</answer>``; never raises (unreadable: choice -1 and a reason)."""
+        match = re.search(r"<answer>\s*(\d+)\s*</answer>", completion) if isinstance(completion, str) else None
+        if match and int(match.group(1)) < len(PROBE_VECTORS):
+            return ParsedChoice(int(match.group(1)), True, "")
+        return ParsedChoice(-1, False, "no <answer>k</answer> with a valid option k")
+
+    def format_answer(self, instance: ProbeInstance, answer: object) -> str:
+        """Structured tokens (the option first) as a completion."""
+        return f"<answer>{int(np.asarray(answer).reshape(-1)[0])}</answer>"
+
+    def answer_end_strings(self, m: int = 1) -> tuple[str, ...]:
+        """``</answer>`` ends a completion."""
+        return ("</answer>",)
+
+    def pass_flags(self, rewards: np.ndarray) -> np.ndarray:
+        """Flags bool [..., 2]: objective at its upper bound 1."""
+        return passes_upper_bound(rewards, self.reward_high)
+
     def score_completions(self, instance: ProbeInstance, completions: Sequence[object]
                           ) -> tuple[np.ndarray, list[ParsedChoice]]:
         """float32 [N, 2] and what was parsed from each completion; never raises (unreadable: zeros, a reason)."""
-        parsed = []
-        for text in completions:
-            match = re.search(r"<answer>\s*(\d+)\s*</answer>", text) if isinstance(text, str) else None
-            if match and int(match.group(1)) < len(PROBE_VECTORS):
-                parsed.append(ParsedChoice(int(match.group(1)), True, ""))
-            else:
-                parsed.append(ParsedChoice(-1, False, "no <answer>k</answer> with a valid option k"))
+        parsed = [self.parse(text) for text in completions]
         answers = np.array([p.choice for p in parsed], dtype=np.int64).reshape(-1, 1)
         return self.score_answers([instance], answers, np.zeros(len(parsed), np.int64)), parsed
 
