@@ -109,3 +109,27 @@ def test_every_family_builds_a_grid(task) -> None:  # noqa: ANN001
     assert list(psr["success_objectives"]) == list(family.success_objectives)
     warm = 100 if supports(family, Demonstrations) else 0
     assert all(s.config.warm_start_steps == warm for s in specs)
+
+
+def test_worker_records_the_final_evaluations_pool(tmp_path) -> None:  # noqa: ANN001
+    """One owner of evaluation: eval_rewards is the pool behind ``final``, not a second sample."""
+    import dataclasses
+
+    import numpy as np
+
+    from agents.compare.worker import run_one
+    from llm_bridge import metrics as M
+    from llm_bridge.evaluation import pool_metrics
+
+    family = make_family("maze")
+    spec = build_grid(["maze"], ["vpo"], 1, "quick", {"maze": family})[0]
+    config = dataclasses.replace(spec.config, steps=2, eval_every=2, checkpoint_every=2, warm_start_steps=1,
+                                 eval_instances=3, eval_samples=4, batch_size=4, train_instances=8)
+    record = run_one(spec.run_id, config.to_dict(), str(tmp_path / "run"))
+    rewards = np.asarray(record["eval_rewards"])  # [B, S, m, K]
+    assert rewards.shape == (3, 4, 3, len(family.reward_names))
+    low, high = np.asarray(family.reward_low, np.float64), np.asarray(family.reward_high, np.float64)
+    weights = M.dirichlet_weights(len(family.reward_names), 100, np.random.default_rng([config.seed, 7]))
+    again = pool_metrics(rewards, high, low - 0.1 * (high - low), weights, [1, 4])
+    for key, value in again.items():
+        assert value == pytest.approx(record["final"][key], abs=1e-5), key
