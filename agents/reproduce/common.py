@@ -14,6 +14,7 @@ import numpy as np
 
 from agents.compare.grid import Budget, RunSpec
 from llm_bridge import metrics as M
+from llm_bridge.evaluation import chain_passes
 from llm_bridge.pipeline import PipelineConfig
 from vecreward_envs.families import make_family
 
@@ -157,8 +158,7 @@ def pass_curve(rewards: np.ndarray, success: Sequence[int], ks: Sequence[int]) -
 
     Pass = every ``success`` objective at 1 (in chains: any answer of the chain).
     """
-    r = np.nan_to_num(rewards[..., list(success)], nan=0.0)  # [B, G, m, S]
-    ok = np.all(r >= 1.0, axis=-1).any(axis=-1)  # [B, G]
+    ok = chain_passes(rewards, 1.0, success)  # [B, G]
     n = ok.shape[1]
     return np.array([np.mean([M.pass_at_k(n, int(c), k) for c in ok.sum(axis=1)]) for k in ks])
 

@@ -25,6 +25,7 @@ from agents.reproduce.common import (
     train_all,
 )
 from llm_bridge import metrics as M
+from llm_bridge.evaluation import instance_pools
 from llm_bridge.pipeline import PipelineConfig
 
 BUDGETS = {
@@ -41,8 +42,7 @@ PAPER = {"best@30": {"grpo": "0.432", "multi_rlvr": "0.436", "vpo": "0.593"},
 
 def _pool_metrics(rewards: np.ndarray, ks: list[int]) -> dict[str, float]:
     """Per-instance answer pools [B, G, m, K] -> best@k (k in ks), diversity, Pareto count (means over B)."""
-    b = rewards.shape[0]
-    pools = rewards.reshape(b, -1, rewards.shape[-1])  # [B, G * m, K]
+    pools = instance_pools(rewards)  # [B, G * m, K]: every route counts (pools matched in answers)
     out = {f"best@{k}": float(np.mean([M.best_at_k(M.scalar(p), k) for p in pools])) for k in ks}
     out["diversity"] = float(np.mean([M.diversity(p) for p in pools]))
     out["pareto_count"] = float(np.mean([M.pareto_count(p) for p in pools]))
