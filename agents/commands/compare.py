@@ -4,6 +4,10 @@ The embedded default runs in a local process pool (nothing to start); ``--backen
 Ray task (``agents.compare.backends``), with the same worker, run directories and outputs. A killed comparison
 continues with ``--resume``: finished runs are never redone, a run interrupted mid-way continues from its last
 checkpoint.
+
+The summary ends in a verdict per task and headline metric (``agents.compare.verdict``: which schemes cannot be told
+apart from the best, by how much the others are lower). ``--recheck-budget standard`` reruns the best and worst
+schemes at a longer budget and reports whether the ranking held. ``vecreward report DIR`` redoes the outputs.
 """
 
 from __future__ import annotations
@@ -34,15 +38,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "existing cluster; needs pip install \"vecreward[sweep]\") (default: local)")
     parser.add_argument("--ray-address", default=None,
                         help="address of an existing Ray cluster (e.g. ray://host:10001 or auto); with --backend ray")
+    parser.add_argument("--recheck-budget", choices=["standard", "full"], default=None,
+                        help="after the grid, rerun some schemes at this longer budget (same seeds) and report "
+                        "whether the ranking held: Kendall's tau with a CI and the flipped pairs (default: no "
+                        "recheck)")
+    parser.add_argument("--recheck", default="4",
+                        help="how many schemes per task to recheck: N (the N//2 best and the rest worst by the first "
+                        "headline metric) or 'all' (default: 4)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Validate, run the grid, write and print the results."""
     from rich.console import Console
 
-    from agents.compare import report
+    from agents.compare.assemble import assemble, write_meta
     from agents.compare.backends import BackendError, check_backend, run_grid
-    from agents.compare.grid import build_grid, resolve_aggregators
+    from agents.compare.grid import BUDGETS, build_grid, resolve_aggregators
+    from agents.compare.verdict import recheck_schemes
     from vecreward_envs.families import make_family
 
     console = Console() if Console().is_terminal else Console(width=170)  # pipes/logs: do not cut the table
@@ -55,28 +67,55 @@ def run(args: argparse.Namespace) -> int:
         if jobs < 1:
             raise ValueError(f"--jobs must be >= 1, got {jobs}")
         check_backend(args.backend, args.ray_address)
+        recheck = _recheck_count(args.recheck)
+        if args.recheck_budget is not None and BUDGETS[args.recheck_budget].steps <= BUDGETS[args.budget].steps:
+            raise ValueError(f"--recheck-budget {args.recheck_budget} is not longer than --budget {args.budget}")
         if (out / "runs").exists() and not args.resume:
             raise ValueError(f"{out} already holds a comparison: pass --resume to continue it, or another --out")
     except (TypeError, ValueError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
     (out / "runs").mkdir(parents=True, exist_ok=True)
+    write_meta(out, {"budget": args.budget, "steps": BUDGETS[args.budget].steps, "seeds": args.seeds,
+                     "tasks": tasks, "recheck_budget": args.recheck_budget})
     started = time.perf_counter()
     try:
         failures = run_grid(console, specs, out, jobs, args.backend, args.ray_address)
+        if args.recheck_budget is not None:
+            from agents.compare.report import load_records, tidy_rows
+
+            rows = tidy_rows(out, load_records(out))
+            again = [spec for task in tasks for spec in build_grid(
+                [task], recheck_schemes(rows, task, recheck), args.seeds, args.recheck_budget, families)]
+            target = out / f"recheck-{args.recheck_budget}"
+            (target / "runs").mkdir(parents=True, exist_ok=True)
+            console.print(f"recheck: {len(again)} run(s) at the {args.recheck_budget} budget in {target}")
+            failures += run_grid(console, again, target, jobs, args.backend, args.ray_address)
     except BackendError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
-    records = report.load_records(out)
-    rows = report.tidy_rows(out, records)
-    report.write_tables(out, rows)
-    summary = report.summarize(records)
-    plots = report.plot_all(out, records, rows) if records else []
-    header = (f"{len(records)} runs ({', '.join(tasks)}; budget {args.budget}; {args.seeds} seeds), "
+    header = (f"{len(specs)} runs ({', '.join(tasks)}; budget {args.budget}; {args.seeds} seeds), "
               f"{time.perf_counter() - started:.0f} s wall on {jobs} worker(s), backend {args.backend}.")
-    path = report.write_report(out, summary, plots, header, records)
-    report.print_summary(console, summary)
-    console.print(f"{header}\nReport: {path}  Table: {out / 'results.csv'}  TensorBoard: tensorboard --logdir {out}")
+    try:
+        outputs = assemble(out, header=header, console=console)
+    except ValueError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 1
+    console.print(f"{header}\nReport: {outputs.report}  Table: {out / 'results.csv'}  "
+                  f"TensorBoard: tensorboard --logdir {out}")
     for run_id, error in failures:
         console.print(f"[red]run {run_id} failed:[/] {error}")
     return 1 if failures else 0
+
+
+def _recheck_count(text: str) -> int | None:
+    """``--recheck``: 'all' (None) or a count >= 2 (a ranking needs two schemes)."""
+    if text.strip() == "all":
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        raise ValueError(f"--recheck must be 'all' or an integer >= 2, got {text!r}") from None
+    if count < 2:
+        raise ValueError(f"--recheck must be 'all' or an integer >= 2, got {count}")
+    return count

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import queue
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,45 @@ class _Bars:
         self.progress.advance(self.grid)
 
 
+class _Lines:
+    """Progress as plain lines, for a log file, CI or nohup: the start, each finished run with an ETA, the end."""
+
+    def __init__(self, console: Any, total: int, done: int) -> None:
+        self.console, self.total, self.done, self.first = console, total, done, done
+        self.started = time.perf_counter()
+
+    def __enter__(self) -> _Lines:
+        self._say(f"compare: {self.total - self.done} run(s) to do ({self.done} of {self.total} already done)")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._say(f"compare: {self.done} of {self.total} runs finished, {time.perf_counter() - self.started:.0f} s")
+
+    def drain(self, get_nowait: Callable[[], tuple[str, int, int]], empty: tuple[type[BaseException], ...]) -> None:
+        """Per-step updates are not printed (one line per run is enough in a log)."""
+        while True:
+            try:
+                get_nowait()
+            except empty:
+                return
+
+    def finished(self, run_id: str) -> None:
+        """One run is done (or failed): a line with the elapsed time and the ETA of the rest."""
+        self.done += 1
+        elapsed = time.perf_counter() - self.started
+        left = self.total - self.done
+        eta = elapsed / (self.done - self.first) * left
+        self._say(f"[{self.done}/{self.total}] {run_id} finished; elapsed {elapsed:.0f} s, ETA {eta:.0f} s")
+
+    def _say(self, text: str) -> None:
+        print(text, flush=True)
+
+
+def _progress(console: Any, total: int, done: int) -> _Bars | _Lines:
+    """Bars on a terminal, plain lines anywhere else."""
+    return _Bars(console, total, done) if console.is_terminal else _Lines(console, total, done)
+
+
 @register_backend("local")
 def run_local(console: Any, specs: list[RunSpec], out: Path, jobs: int, address: str | None = None) -> Failures:
     """A spawn process pool of ``jobs`` workers on this machine (nothing to start)."""
@@ -110,7 +150,7 @@ def run_local(console: Any, specs: list[RunSpec], out: Path, jobs: int, address:
     todo = _todo(specs, out)
     failures: Failures = []
     context = mp.get_context("spawn")  # no inherited torch/numba thread state in the workers
-    with context.Manager() as manager, _Bars(console, len(specs), len(specs) - len(todo)) as bars:
+    with context.Manager() as manager, _progress(console, len(specs), len(specs) - len(todo)) as bars:
         updates = manager.Queue()
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             futures = {pool.submit(run_one, s.run_id, s.config.to_dict(), str(out / "runs" / s.run_id), updates): s
@@ -156,7 +196,7 @@ def run_ray(console: Any, specs: list[RunSpec], out: Path, jobs: int, address: s
     try:
         remote_run = ray.remote(num_cpus=1, max_retries=0)(run_one)
         updates = Queue()
-        with _Bars(console, len(specs), len(specs) - len(todo)) as bars:
+        with _progress(console, len(specs), len(specs) - len(todo)) as bars:
             refs = {remote_run.remote(s.run_id, s.config.to_dict(), str((out / "runs" / s.run_id).resolve()),
                                       updates): s for s in todo}
             pending = list(refs)
