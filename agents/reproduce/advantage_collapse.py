@@ -3,10 +3,10 @@
 Measured on groups the small policy actually produces (no training needed): for each task, G = 8 rollouts on each
 of many instances, scored by the family's kernel; the same groups go through GRPO (sum, then group z-score) and
 GDPO (per-objective z-scores, sum, batch norm). Per group we count distinct reward vectors D and distinct advantage
-levels L (rounded to 1e-6); a group *collapses* when L < D. Maze groups come from a policy after a short
-imitation warm start (random routes almost never reach E, and then every vector is zero); code-test groups from
-the untrained policy (random programs pass varied tests). Seeds change the policy's initialization, the sampler
-and the instances.
+levels L (rounded to 1e-6: ``llm_bridge.diagnostics.count_levels``, which ``vecreward diagnose`` uses too); a group
+*collapses* when L < D. Maze groups come from a policy after a short imitation warm start (random routes almost
+never reach E, and then every vector is zero); code-test groups from the untrained policy (random programs pass
+varied tests). Seeds change the policy's initialization, the sampler and the instances.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.reproduce.common import ClaimContext, ClaimOutput, row
+from llm_bridge.diagnostics import count_levels
 from llm_bridge.pipeline import PipelineConfig, run_pipeline
 from vecreward_envs.families import FAMILIES, make_family
 from vecreward_envs.protocols import Demonstrations, require, supports
@@ -37,15 +38,6 @@ BUDGETS = {"tiny": CollapseBudget(groups=4, warm_start_steps=2), "default": Coll
 SCHEMES = ("grpo", "gdpo")
 TASKS = ("maze", "codetests", "toolcall")
 """Measured where registered (toolcall: when its family exists)."""
-
-
-def count_levels(rewards: np.ndarray, advantages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per group: distinct reward vectors [B] and distinct advantage levels [B] (both rounded to 1e-6)."""
-    r = np.round(np.nan_to_num(rewards, nan=-9.0), 6)  # [B, G, K]
-    a = np.round(advantages, 6)  # [B, G]
-    vectors = np.array([len(np.unique(r[b], axis=0)) for b in range(r.shape[0])])
-    levels = np.array([len(np.unique(a[b])) for b in range(a.shape[0])])
-    return vectors, levels
 
 
 def _groups(task: str, seed: int, budget: CollapseBudget) -> np.ndarray:
