@@ -15,8 +15,10 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "agents.commands.demo",
     "agents.commands.advantages",
+    "agents.commands.diagnose",
     "agents.commands.train",
     "agents.commands.compare",
+    "agents.commands.report",
     "agents.commands.reproduce",
 )
 

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             raise ValueError(f"{path} does not exist")
     except (OSError, ValueError) as exc:
-        console.print(f"[red]error:[/] {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+        console.print(f"[red]error:[/] {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", soft_wrap=True)
         return 2
     console.print(f"Report: {outputs.report}")
     return 0

@@ -16,12 +16,17 @@ def test_compare_runs_resumes_and_reports(tmp_path, capsys) -> None:  # noqa: AN
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "final evaluation" in text and "grpo" in text and "vpo" in text
+    # off a terminal, progress is plain lines: the start, each finished run with an ETA, the end
+    assert "compare: 4 run(s) to do" in text and "[4/4] " in text and "ETA" in text
+    assert "Verdict" in text and "probe, best@1:" in text
     results = sorted((out / "runs").glob("*/*/seed*/result.json"))
     assert len(results) == 4
     for name in ("results.csv", "results.parquet", "report.md", "learning_probe.png", "bestk_probe.png",
                  "objectives_probe.png"):
         assert (out / name).exists(), name
-    assert "| aggregator | objective_a | objective_b |" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "| aggregator | objective_a | objective_b |" in report
+    assert "## Verdict" in report and "## Metrics" in report and "Budget quick" in report
     header = (out / "results.csv").read_text().splitlines()[0].split(",")
     assert {"task", "aggregator", "seed", "step", "eval/best@1", "eval/hypervolume"} <= set(header)
     # a second invocation without --resume refuses to overwrite; with --resume nothing is redone
@@ -36,6 +41,14 @@ def test_compare_runs_resumes_and_reports(tmp_path, capsys) -> None:  # noqa: AN
     assert main([*argv, "--resume"]) == 0
     again = json.loads(victim.read_text())
     assert again["final"] == record["final"]
+    # a budget recheck that reproduces the same runs agrees perfectly with them
+    import shutil
+
+    shutil.copytree(out / "runs", out / "recheck-standard" / "runs")
+    assert main(["report", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "budget check probe, best@1: Kendall tau 1.00" in text and "flipped pairs: none" in text
+    assert "## Budget check: quick vs standard" in (out / "report.md").read_text()
 
 
 def test_grid_validation() -> None:
@@ -72,8 +85,11 @@ def test_ray_backend_gives_the_rows_of_the_local_backend(tmp_path, capsys) -> No
     assert "backend ray" in capsys.readouterr().out
     local, ray_ = _finals(tmp_path / "local"), _finals(tmp_path / "ray")
     assert len(local) == 2 and local == ray_
-    rows = [(tmp_path / d / "results.csv").read_text() for d in ("local", "ray")]
-    assert rows[0] == rows[1]
+    from agents.compare.report import read_table
+
+    rows = [[{k: v for k, v in r.items() if k != "wall_seconds"} for r in read_table(tmp_path / d / "results.csv")]
+            for d in ("local", "ray")]
+    assert rows[0] == rows[1]  # every metric of every step; only the wall time differs
     assert (tmp_path / "ray" / "report.md").exists()
     # resumable on ray as on the pool: nothing is redone
     before = {p: p.stat().st_mtime_ns for p in (tmp_path / "ray" / "runs").glob("*/*/seed*/result.json")}
