@@ -244,14 +244,21 @@ class Verdict:
                 else f"{', '.join(self.tied)} tied for best" if len(self.tied) < len(self.means)
                 else f"all {len(self.means)} schemes tied")
         word = "lower" if self.higher_is_better else "higher"
-        lower = [f"{c.scheme} {word} by {c.difference:.3f} [{c.ci[0]:.3f}, {c.ci[1]:.3f}]"
+        lower = [f"{c.scheme} {word} by {_num(c.difference)} [{_num(c.ci[0])}, {_num(c.ci[1])}]"
                  for c in self.comparisons if c.scheme not in self.tied]
         text = f"{task}, {name}: {lead}" + ("; " + "; ".join(lower) if lower else "")
         if self.too_few_seeds:
             runner = self.comparisons[0].scheme
             text += (f" ({self.seeds} seed(s) cannot separate them: at the observed spread about "
                      f"{self.seeds_to_separate} seeds would separate {self.best} from {runner}, the runner-up)")
+        elif len(self.tied) == len(self.means) > 1 and self.seeds_to_separate is None:
+            text += " (identical means)"
         return text
+
+
+def _num(x: float) -> str:
+    """Three decimals, or three significant digits for a difference too small to show in three decimals."""
+    return f"{x:.3f}" if x == 0 or abs(x) >= 0.0005 or not math.isfinite(x) else f"{x:.2e}"
 
 
 def verdict(values: Mapping[str, Mapping[int, float]], metric: str, *, higher_is_better: bool = True,

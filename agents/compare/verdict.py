@@ -57,7 +57,10 @@ METRICS: dict[str, MetricInfo] = {
 """Every summary column, with its direction and definition (the report prints these)."""
 
 HEADLINE_CANDIDATES = ("eval/best@1", "eval/hypervolume", "eval/pass@1", "eval/bottleneck")
-"""Headline metrics, in order of preference; a task keeps the first three that are not constant across its runs."""
+"""Headline metrics, in order of preference; a task keeps the first three that vary across its runs."""
+HEADLINE_MIN_SPREAD = 1e-3
+"""A candidate whose final values span less than this across a task's runs is not a headline: no decision turns on
+a difference below 0.001 (e.g. the hypervolume of 11 tool-call objectives, which is about 1e-5 for every scheme)."""
 
 
 def _number(value: Any) -> float:
@@ -102,13 +105,14 @@ def per_seed(rows: Iterable[Mapping[str, Any]], task: str, metric: str) -> dict[
     return dict(out)
 
 
-def constant_metrics(rows: Sequence[Mapping[str, Any]], metrics: Iterable[str]) -> dict[str, float]:
-    """Metric -> its value, for the metrics that take one value (within 1e-12) on every row that has them."""
+def constant_metrics(rows: Sequence[Mapping[str, Any]], metrics: Iterable[str], tolerance: float = 1e-12
+                     ) -> dict[str, float]:
+    """Metric -> its value, for the metrics that take one value (within ``tolerance``) on every row that has them."""
     out = {}
     for metric in metrics:
         values = np.array([_number(r[metric]) for r in rows if metric in r], dtype=np.float64)
         values = values[np.isfinite(values)]
-        if values.size and np.ptp(values) <= 1e-12:
+        if values.size and np.ptp(values) <= tolerance:
             out[metric] = float(values[0])
     return out
 
@@ -116,7 +120,7 @@ def constant_metrics(rows: Sequence[Mapping[str, Any]], metrics: Iterable[str]) 
 def headline_metrics(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """The headline metrics of one task's final rows: up to three of ``HEADLINE_CANDIDATES`` that vary."""
     present = [m for m in HEADLINE_CANDIDATES if any(m in r for r in rows)]
-    constant = constant_metrics(rows, present)
+    constant = constant_metrics(rows, present, HEADLINE_MIN_SPREAD)
     return [m for m in present if m not in constant][:3]
 
 
