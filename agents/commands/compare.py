@@ -26,9 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tasks", default="maze", help="comma-separated task families (default: maze)")
     parser.add_argument("--aggregators", default="all", help="comma-separated schemes, or 'all' (default)")
     parser.add_argument("--seeds", type=int, default=6,
-                        help="seeds per (task, scheme); runs that share a seed are compared as pairs, and the verdict's "
-                        "test rarely separates schemes below 5 (default: 6; 16 schemes x maze take about 4 minutes on "
-                        "2 cores at the quick budget)")
+                        help="seeds per (task, scheme); runs that share a seed are compared as pairs, and the "
+                        "verdict's test rarely separates schemes below 5 (default: 6; 16 schemes x maze take about 4 "
+                        "minutes on 2 cores at the quick budget)")
     parser.add_argument("--budget", choices=["quick", "standard", "full"], default="quick",
                         help="training per run: quick (40 steps; the grid of 16 schemes x maze x 2 seeds runs in "
                         "minutes on 2 cores), standard (200), full (1000) (default: quick)")
