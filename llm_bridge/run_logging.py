@@ -1,11 +1,19 @@
-"""A run directory: resolved config, metrics as JSON lines, TensorBoard scalars, atomic checkpoints.
+"""A run directory: resolved config, metrics as JSON lines, TensorBoard scalars, checkpoints; safe against kills.
 
 Layout::
 
-    run_dir/config.json          the resolved training config (a resumed run must match it)
-    run_dir/metrics.jsonl        one {"step": s, ...metrics} object per line, in step order
-    run_dir/tb/                  TensorBoard event files (rewards/<objective>/mean|std, train/*, eval/*)
-    run_dir/checkpoints/latest.pt
+    run_dir/config.json               the resolved training config (a resumed run must match it)
+    run_dir/metrics.jsonl             one {"step": s, ...metrics} object per line, in step order
+    run_dir/tb/                       TensorBoard event files (rewards/<objective>/mean|std, train/*, eval/*)
+    run_dir/checkpoints/latest.pt     the last checkpoint
+    run_dir/checkpoints/previous.pt   the one before it (kept in case latest.pt is lost)
+
+Crash safety: ``config.json`` and checkpoints are written to a temporary file and renamed over the old one, so a
+kill leaves the old file or the new one, never half of either. Metric lines are appended as they come (a live
+``tail -f`` works), and at every checkpoint the whole file is rewritten the same atomic way from the lines that
+parse, so a line torn by a kill is gone by the next checkpoint. Readers skip a torn line. On resume, a checkpoint
+is used only when it loads and the metrics file holds a line for every step up to it; otherwise the previous
+checkpoint is tried, and then a fresh start. Each such decision is one line in ``notes``.
 """
 
 from __future__ import annotations
@@ -26,8 +34,39 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def read_metrics_file(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """The metric rows of a ``metrics.jsonl`` and the number of lines skipped because they do not parse.
+
+    A missing file gives no rows. Only objects with an integer ``step`` count as rows.
+    """
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return [], 0
+    rows, bad = [], 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            bad += 1
+            continue
+        if isinstance(row, dict) and isinstance(row.get("step"), int):
+            rows.append(row)
+        else:
+            bad += 1
+    return rows, bad
+
+
+def complete_through(rows: list[dict[str, Any]], step: int) -> bool:
+    """Whether ``rows`` hold a line for every step from 0 to ``step``."""
+    seen = {row["step"] for row in rows}
+    return all(s in seen for s in range(step + 1))
+
+
 class RunLogger:
-    """Writes one run's directory; ``resume=True`` continues an existing one after its last checkpoint."""
+    """Writes one run's directory; ``resume=True`` continues an existing one after its last good checkpoint."""
 
     def __init__(self, run_dir: str | Path, config: dict[str, Any], *, resume: bool = False,
                  tensorboard: bool = True) -> None:
@@ -35,12 +74,22 @@ class RunLogger:
         self.config_path = self.dir / "config.json"
         self.metrics_path = self.dir / "metrics.jsonl"
         self.checkpoint_path = self.dir / "checkpoints" / "latest.pt"
+        self.previous_path = self.dir / "checkpoints" / "previous.pt"
+        self.notes: list[str] = []
+        """One line per recovery decision (an unreadable file skipped, a fallback taken)."""
         config_json = json.dumps(config, indent=2, sort_keys=True, default=str)
+        if self.dir.exists() and not self.dir.is_dir():
+            raise ValueError(f"run directory {self.dir} is a file")
         if resume and self.config_path.exists():
-            saved = json.loads(self.config_path.read_text())
-            if saved != json.loads(config_json):
-                changed = sorted(k for k in set(saved) | set(json.loads(config_json))
-                                 if saved.get(k) != json.loads(config_json).get(k))
+            try:
+                saved = json.loads(self.config_path.read_text())
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                saved = None
+                self.notes.append(f"{self.config_path} was unreadable: rewritten from this run's config")
+            wanted = json.loads(config_json)
+            if saved is not None and saved != wanted:
+                changed = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k)) \
+                    if isinstance(saved, dict) else ["(not a config object)"]
                 raise ValueError(f"cannot resume {self.dir}: the config differs in {changed}")
         elif self.metrics_path.exists() and not resume:
             raise FileExistsError(f"{self.dir} already holds a run; pass resume=True (--resume) or another run_dir")
@@ -53,12 +102,15 @@ class RunLogger:
             self._writer = SummaryWriter(str(self.dir / "tb"))
 
     def truncate_after(self, step: int) -> None:
-        """Drop metric lines past ``step`` (a run killed after its last checkpoint logged steps it will redo)."""
-        if not self.metrics_path.exists():
-            return
-        kept = [line for line in self.metrics_path.read_text().splitlines()
-                if line.strip() and json.loads(line)["step"] <= step]
-        _atomic_write(self.metrics_path, ("\n".join(kept) + "\n" if kept else "").encode())
+        """Keep only the metric lines up to ``step`` (a killed run logged steps it will redo), rewritten atomically."""
+        rows, bad = read_metrics_file(self.metrics_path)
+        if bad:
+            self.notes.append(f"{self.metrics_path}: {bad} unreadable line(s) dropped")
+        self._write_rows([row for row in rows if row["step"] <= step])
+
+    def _write_rows(self, rows: list[dict[str, Any]]) -> None:
+        text = "".join(json.dumps(row) + "\n" for row in rows)
+        _atomic_write(self.metrics_path, text.encode())
 
     def log(self, step: int, metrics: dict[str, float]) -> None:
         """Append one line of metrics for ``step`` (NaN written as null) and mirror them to TensorBoard."""
@@ -72,28 +124,57 @@ class RunLogger:
                     self._writer.add_scalar(key, value, step)
 
     def read_metrics(self) -> list[dict[str, Any]]:
-        """Every logged line."""
-        if not self.metrics_path.exists():
-            return []
-        return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line.strip()]
+        """Every logged line that parses."""
+        return read_metrics_file(self.metrics_path)[0]
 
     def save_checkpoint(self, state: dict[str, Any]) -> None:
-        """Write the checkpoint atomically (a kill mid-write leaves the previous one intact)."""
+        """Write the checkpoint atomically and keep the one before as ``previous.pt``.
+
+        The metrics file is rewritten atomically first (dropping any torn line), so the two agree.
+        """
         import io
 
         import torch
 
+        rows, _ = read_metrics_file(self.metrics_path)
+        self._write_rows(rows)
         buffer = io.BytesIO()
         torch.save(state, buffer)
+        if self.checkpoint_path.exists():
+            os.replace(self.checkpoint_path, self.previous_path)
         _atomic_write(self.checkpoint_path, buffer.getvalue())
 
     def load_checkpoint(self) -> dict[str, Any] | None:
-        """The last checkpoint, or None."""
-        if not self.checkpoint_path.exists():
-            return None
+        """The newest checkpoint that loads and that the metrics file covers (a line for every step up to it).
+
+        None when there is none: the run starts over. Skipped checkpoints are explained in ``notes``.
+        """
+        import pickle
+        import zipfile
+
         import torch
 
-        return torch.load(self.checkpoint_path, weights_only=False)
+        rows, _ = read_metrics_file(self.metrics_path)
+        for path in (self.checkpoint_path, self.previous_path):
+            if not path.exists():
+                continue
+            try:
+                state = torch.load(path, weights_only=False)
+                step = int(state["step"])
+            except (OSError, RuntimeError, EOFError, KeyError, TypeError, ValueError, pickle.UnpicklingError,
+                    zipfile.BadZipFile) as exc:
+                self.notes.append(f"{path.name} is unreadable ({type(exc).__name__}): skipped")
+                continue
+            if not complete_through(rows, step):
+                self.notes.append(f"{path.name} (step {step}) is ahead of metrics.jsonl, which lacks lines up to "
+                                  "it: skipped")
+                continue
+            if path != self.checkpoint_path:
+                self.notes.append(f"continuing from {path.name} (step {step})")
+            return state
+        if self.checkpoint_path.exists() or self.previous_path.exists():
+            self.notes.append("no usable checkpoint: starting over")
+        return None
 
     def close(self) -> None:
         """Flush TensorBoard."""

@@ -37,6 +37,9 @@ from llm_bridge.rollout import score
 from llm_bridge.run_logging import RunLogger
 from vecreward_envs.protocols import Demonstrations, Instance, JointPlay, TaskFamily, require, supports
 
+MAX_SEED = 2**32 - 1
+"""Largest run seed: torch's and numpy's generators are seeded from it (and from it plus small offsets)."""
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -73,7 +76,7 @@ class TrainConfig:
     warm_start_steps: int = 0
     """Imitation steps on the family's solver demonstrations before RL (0: none)."""
     seed: int = 0
-    """Seed of every generator of the run."""
+    """Seed of every generator of the run (0 to 2**32 - 1)."""
     agent_pipelines: tuple[PipelineConfig, ...] = ()
     """Game families only: one pipeline per agent (e.g. a persona's objective weights); empty: every agent uses
     ``pipeline``. Every one must use an aggregator of the same level (vector or set) as ``pipeline``."""
@@ -88,6 +91,8 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"TrainConfig.{name} must be an int >= 0, got {value!r}")
+        if self.seed > MAX_SEED:
+            raise ValueError(f"TrainConfig.seed must be <= {MAX_SEED} (a 32-bit seed), got {self.seed}")
         if not isinstance(self.pipeline, PipelineConfig):
             raise TypeError("TrainConfig.pipeline must be a PipelineConfig")
         agents = tuple(p if isinstance(p, PipelineConfig) else PipelineConfig.from_dict(p)
@@ -199,6 +204,8 @@ class TrainResult:
     last_eval_rewards: np.ndarray | None = None
     """float32 [B, S, m, K] ([B, S, m, A, K] for a game): the pool the last evaluation sampled (``None`` for a
     checkpoint written before evaluations were kept)."""
+    notes: list[str] = field(default_factory=list)
+    """How a resume recovered from damaged files (one line each; empty when nothing was damaged)."""
 
 
 def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str | Path, *, resume: bool = False,
@@ -292,7 +299,8 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
             bar[0].stop()
         logger.close()
     return TrainResult(run_dir=Path(run_dir), last_eval=last_eval, history=logger.read_metrics(),
-                       seconds=time.perf_counter() - started, last_eval_rewards=last_eval_rewards)
+                       seconds=time.perf_counter() - started, last_eval_rewards=last_eval_rewards,
+                       notes=list(logger.notes))
 
 
 def _advantages(pipelines: Sequence[PipelineConfig], rewards: np.ndarray, set_level: bool,

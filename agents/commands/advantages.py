@@ -30,6 +30,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schemes", help="comma-separated scheme names (default: all)")
     parser.add_argument("--param", action="append", default=[], metavar="SCHEME.NAME=VALUE",
                         help="a scheme parameter, e.g. rvpo.tau=1.0 or max_at_k.k=2 (VALUE is JSON; repeatable)")
+    parser.add_argument("--max-groups", type=int, default=MAX_GROUPS,
+                        help=f"refuse inputs with more groups B than this: the tables print one block per group "
+                        f"(default: {MAX_GROUPS}; for large logs use vecreward diagnose)")
+
+
+MAX_GROUPS = 20
+"""Groups printed at most (each is a table of G rows)."""
+MAX_DEPTH = 64
+"""JSON nesting accepted at most (rewards are at most 4 levels deep)."""
 
 
 class _UsageError(ValueError):
@@ -45,10 +54,38 @@ def _nan_for_null(value: Any) -> Any:
 
 
 def _load_json(text: str, what: str) -> Any:
+    depth = _max_depth(text)
+    if depth > MAX_DEPTH:
+        raise _UsageError(f"{what} is nested {depth} levels deep; rewards are at most 4 ([B, G, m, K]) and JSON "
+                          f"deeper than {MAX_DEPTH} is refused")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise _UsageError(f"{what} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise _UsageError(f"{what} is nested too deeply") from None
+
+
+def _max_depth(text: str) -> int:
+    """Deepest bracket nesting of ``text`` (outside strings), in one pass: refuse before the recursive parser runs."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
 
 
 def _read_rewards(args: argparse.Namespace) -> Any:
@@ -72,6 +109,9 @@ def _read_rewards(args: argparse.Namespace) -> Any:
         r = r[None]  # one group
     if r.ndim not in (3, 4) or r.size == 0:
         raise _UsageError(f"rewards must be [G, K], [B, G, K] or [B, G, m, K] and non-empty, got shape {r.shape}")
+    if r.shape[0] > args.max_groups:
+        raise _UsageError(f"rewards have {r.shape[0]} groups; this command prints at most --max-groups "
+                          f"{args.max_groups} (for large reward logs: vecreward diagnose)")
     if np.isinf(r).any():
         raise _UsageError("rewards contain infinite values; use null for 'not applicable'")
     return r

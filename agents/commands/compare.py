@@ -54,9 +54,11 @@ def run(args: argparse.Namespace) -> int:
     """Validate, run the grid, write and print the results."""
     from rich.console import Console
 
+    from agents.commands._paths import writable_dir
     from agents.compare.assemble import assemble, write_meta
-    from agents.compare.backends import BackendError, check_backend, run_grid
+    from agents.compare.backends import BackendError, Interrupted, check_backend, run_grid
     from agents.compare.grid import BUDGETS, build_grid, resolve_aggregators
+    from agents.compare.report import load_records, tidy_rows
     from agents.compare.verdict import recheck_schemes
     from vecreward_envs.families import make_family
 
@@ -64,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / f"compare-{args.budget}"
     try:
         tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+        if not tasks:
+            raise ValueError("--tasks is empty: name at least one task family, e.g. --tasks maze")
+        if len(set(tasks)) != len(tasks):
+            raise ValueError(f"--tasks names a task twice: {args.tasks!r}")
         families = {task: make_family(task) for task in tasks}
         specs = build_grid(tasks, resolve_aggregators(args.aggregators), args.seeds, args.budget, families)
         jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
@@ -75,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--recheck-budget {args.recheck_budget} is not longer than --budget {args.budget}")
         if (out / "runs").exists() and not args.resume:
             raise ValueError(f"{out} already holds a comparison: pass --resume to continue it, or another --out")
+        if args.resume and not (out / "runs").is_dir():
+            raise ValueError(f"--resume: {out} holds no comparison to continue (no runs/ directory)")
+        writable_dir(out, "--out")
     except (TypeError, ValueError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
@@ -82,11 +91,11 @@ def run(args: argparse.Namespace) -> int:
     write_meta(out, {"budget": args.budget, "steps": BUDGETS[args.budget].steps, "seeds": args.seeds,
                      "tasks": tasks, "recheck_budget": args.recheck_budget})
     started = time.perf_counter()
+    interrupted = False
+    failures: list[tuple[str, str]] = []
     try:
         failures = run_grid(console, specs, out, jobs, args.backend, args.ray_address)
         if args.recheck_budget is not None:
-            from agents.compare.report import load_records, tidy_rows
-
             rows = tidy_rows(out, load_records(out))
             again = [spec for task in tasks for spec in build_grid(
                 [task], recheck_schemes(rows, task, recheck), args.seeds, args.recheck_budget, families)]
@@ -97,13 +106,26 @@ def run(args: argparse.Namespace) -> int:
     except BackendError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
+    except (Interrupted, KeyboardInterrupt):
+        interrupted = True
     header = (f"{len(specs)} runs ({', '.join(tasks)}; budget {args.budget}; {args.seeds} seeds), "
               f"{time.perf_counter() - started:.0f} s wall on {jobs} worker(s), backend {args.backend}.")
+    if interrupted:
+        done = len(load_records(out))
+        header = (f"INTERRUPTED (Ctrl-C): {done} of {len(specs)} runs finished; this is a partial report. "
+                  f"Continue with: vecreward compare ... --out {out} --resume. " + header)
+        console.print(f"interrupted: {done} of {len(specs)} runs finished; writing a partial report", soft_wrap=True)
+        if done == 0:
+            console.print(f"nothing finished yet; continue with --resume --out {out}", soft_wrap=True)
+            return 130
     try:
         outputs = assemble(out, header=header, console=console)
     except ValueError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 1
+    if interrupted:
+        console.print(f"Partial report: {outputs.report}; continue with --resume --out {out}", soft_wrap=True)
+        return 130
     console.print(f"{header}\nReport: {outputs.report}  Table: {out / 'results.csv'}  "
                   f"TensorBoard: tensorboard --logdir {out}")
     for run_id, error in failures:

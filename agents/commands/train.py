@@ -90,15 +90,21 @@ def run(args: argparse.Namespace) -> int:
         from vecreward_envs.protocols import StructuredView, TextView, require
 
         require(family, TextView if args.agent == "llm" else StructuredView, f"--agent {args.agent}")
+        run_dir = args.run_dir or Path("runs") / f"{config.task}-{config.pipeline.aggregator}-seed{config.seed}"
+        if args.resume and not (run_dir / "config.json").is_file():
+            raise ValueError(f"--resume: {run_dir} holds no run to continue (no config.json); drop --resume to start "
+                             "one")
+        from agents.commands._paths import writable_dir
+
+        writable_dir(run_dir, "--run-dir")
     except (TypeError, ValueError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {flag_names(str(exc))}", soft_wrap=True)
         return 2
     # One thread each: numba's worker threads spin after a parallel kernel and would starve torch's (sweeps run
     # one process per core instead). An LLM's matrix products keep torch's threads.
     if args.agent == "small":
         torch.set_num_threads(1)
     numba.set_num_threads(1)
-    run_dir = args.run_dir or Path("runs") / f"{config.task}-{config.pipeline.aggregator}-seed{config.seed}"
     if args.agent == "llm":
         from agents.llm.policy import HFPolicy
 
@@ -121,6 +127,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     _summary(console, result, config)
     return 0
+
+
+def flag_names(message: str) -> str:
+    """A config error with its field written as the command-line flag (``TrainConfig.seed`` -> ``--seed``)."""
+    import re
+
+    message = re.sub(r"\bLLMPolicyConfig\.(\w+)", lambda m: "--llm-" + m.group(1).replace("_", "-"), message)
+    return re.sub(r"\b(?:TrainConfig|PPOConfig|SmallPolicyConfig)\.(\w+)",
+                  lambda m: "--" + m.group(1).replace("_", "-"), message)
 
 
 def _configs(args: argparse.Namespace) -> tuple:

@@ -9,6 +9,7 @@ checkpoint) and the atomic result files are the same. A backend is a function
 from __future__ import annotations
 
 import importlib.util
+import os
 import queue
 import time
 from collections.abc import Callable
@@ -61,7 +62,9 @@ def run_grid(console: Any, specs: list[RunSpec], out: Path, jobs: int, backend: 
 
 
 def _todo(specs: list[RunSpec], out: Path) -> list[RunSpec]:
-    return [s for s in specs if not (out / "runs" / s.run_id / "result.json").exists()]
+    from agents.compare.worker import finished_record
+
+    return [s for s in specs if finished_record(out / "runs" / s.run_id) is None]
 
 
 class _Bars:
@@ -139,21 +142,66 @@ def _progress(console: Any, total: int, done: int) -> _Bars | _Lines:
     return _Bars(console, total, done) if console.is_terminal else _Lines(console, total, done)
 
 
+class Interrupted(Exception):
+    """Ctrl-C (SIGINT) stopped the grid: the finished runs are kept, the rest can be resumed."""
+
+
+_PROGRESS: Any = None
+"""A worker's progress queue (set by ``_init_worker``)."""
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies, whatever kills the parent (even SIGKILL).
+
+    Without it a killed ``vecreward compare`` leaves its workers training, re-parented to PID 1, writing into the
+    run directories while a ``--resume`` works on them.
+    """
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _init_worker(parent: int, progress: Any) -> None:
+    """Pool worker set-up: die with the parent; leave Ctrl-C to the parent (which stops the workers itself)."""
+    import signal
+
+    global _PROGRESS
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _PROGRESS = progress
+
+
+def _run_in_worker(run_id: str, config: dict[str, Any], run_dir: str) -> dict[str, Any]:
+    from agents.compare.worker import run_one
+
+    return run_one(run_id, config, run_dir, _PROGRESS)
+
+
 @register_backend("local")
 def run_local(console: Any, specs: list[RunSpec], out: Path, jobs: int, address: str | None = None) -> Failures:
-    """A spawn process pool of ``jobs`` workers on this machine (nothing to start)."""
+    """A spawn process pool of ``jobs`` workers on this machine (nothing to start).
+
+    The workers die with this process, on any kill. Ctrl-C stops them within seconds and raises ``Interrupted``;
+    finished runs keep their ``result.json``, interrupted ones their last checkpoint (``--resume`` continues).
+    """
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    from agents.compare.worker import run_one
 
     todo = _todo(specs, out)
     failures: Failures = []
     context = mp.get_context("spawn")  # no inherited torch/numba thread state in the workers
-    with context.Manager() as manager, _progress(console, len(specs), len(specs) - len(todo)) as bars:
-        updates = manager.Queue()
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = {pool.submit(run_one, s.run_id, s.config.to_dict(), str(out / "runs" / s.run_id), updates): s
+    updates = context.Queue()
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                               initargs=(os.getpid(), updates))
+    try:
+        with _progress(console, len(specs), len(specs) - len(todo)) as bars:
+            futures = {pool.submit(_run_in_worker, s.run_id, s.config.to_dict(), str(out / "runs" / s.run_id)): s
                        for s in todo}
             pending = set(futures)
             while pending:
@@ -166,7 +214,22 @@ def run_local(console: Any, specs: list[RunSpec], out: Path, jobs: int, address:
                     except Exception as exc:  # noqa: BLE001 - a failed run is reported, the grid goes on
                         failures.append((spec.run_id, repr(exc)))
                     bars.finished(spec.run_id)
+    except KeyboardInterrupt:
+        _stop(pool)
+        raise Interrupted from None
+    pool.shutdown(wait=True)
+    updates.close()
     return failures
+
+
+def _stop(pool: Any) -> None:
+    """Kill the pool's workers now (a run in progress keeps its last checkpoint) and reap them."""
+    processes = list(getattr(pool, "_processes", {}).values())  # the executor has no public kill
+    for process in processes:
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(timeout=5)
 
 
 @register_backend("ray")

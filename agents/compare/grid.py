@@ -123,4 +123,6 @@ def resolve_aggregators(text: str) -> list[str]:
         get_spec(name)  # raises with the list of valid names
     if not names:
         raise ValueError("--aggregators is empty")
+    if len(set(names)) != len(names):
+        raise ValueError(f"--aggregators names a scheme twice: {text!r}")
     return names

@@ -15,6 +15,7 @@ import numpy as np
 
 from agents.compare.verdict import METRICS, check_columns, final_rows, verdict_lines
 from llm_bridge.grid_stats import Verdict
+from llm_bridge.run_logging import read_metrics_file
 
 SUMMARY_COLUMNS = ("eval/best@1", "eval/best@k", "eval/pass@k", "eval/diversity", "eval/pareto_count",
                    "eval/hypervolume", "eval/bottleneck", "eval/invalid_rate", "wall_seconds")
@@ -27,9 +28,11 @@ def _atomic_bytes(path: Path, data: bytes) -> None:
 
 
 def load_records(out_dir: Path) -> list[dict[str, Any]]:
-    """``result.json`` of every finished run, in a stable order."""
-    records = [json.loads(p.read_text()) for p in sorted((out_dir / "runs").glob("*/*/seed*/result.json"))]
-    return records
+    """The record of every cleanly finished run, in a stable order (damaged or partial runs are left out)."""
+    from agents.compare.worker import finished_record
+
+    records = [finished_record(p.parent) for p in sorted((out_dir / "runs").glob("*/*/seed*/result.json"))]
+    return [r for r in records if r is not None]
 
 
 def tidy_rows(out_dir: Path, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -39,10 +42,8 @@ def tidy_rows(out_dir: Path, records: list[dict[str, Any]]) -> list[dict[str, An
     """
     rows = []
     for record in records:
-        metrics_path = out_dir / "runs" / record["run_id"] / "metrics.jsonl"
         mine = []
-        for line in metrics_path.read_text().splitlines():
-            entry = json.loads(line)
+        for entry in read_metrics_file(out_dir / "runs" / record["run_id"] / "metrics.jsonl")[0]:
             if not any(key.startswith("eval/") for key in entry):
                 continue
             mine.append({"task": record["task"], "aggregator": record["aggregator"], "seed": record["seed"],

@@ -17,6 +17,31 @@ def _atomic_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+RECORD_KEYS = ("task", "aggregator", "seed", "run_id", "steps", "final", "reward_names", "eval_rewards")
+"""What a finished run's ``result.json`` must hold."""
+
+
+def finished_record(run_dir: Path) -> dict[str, Any] | None:
+    """The run's record if it finished cleanly, else None.
+
+    Cleanly: ``result.json`` parses and holds every ``RECORD_KEYS``, and ``metrics.jsonl`` has a line for every
+    step. Otherwise (missing, truncated, partial) the run is continued from its last good checkpoint.
+    """
+    from llm_bridge.run_logging import complete_through, read_metrics_file
+
+    try:
+        record = json.loads((run_dir / "result.json").read_text())
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(record, dict) or any(key not in record for key in RECORD_KEYS):
+        return None
+    rows, _ = read_metrics_file(run_dir / "metrics.jsonl")
+    steps = record["steps"]
+    if not isinstance(steps, int) or not complete_through(rows, steps - 1):
+        return None
+    return record
+
+
 def run_one(run_id: str, config_dict: dict[str, Any], run_dir: str, progress_queue: Any = None) -> dict[str, Any]:
     """Train the run ``run_id`` (``TrainConfig.to_dict()`` form) in ``run_dir``, resuming its checkpoint if any.
 
@@ -39,8 +64,12 @@ def run_one(run_id: str, config_dict: dict[str, Any], run_dir: str, progress_que
 
     path = Path(run_dir)
     done = path / "result.json"
+    record = finished_record(path)
+    if record is not None:
+        return record
     if done.exists():
-        return json.loads(done.read_text())
+        print(f"{run_id}: result.json or metrics.jsonl is incomplete: the run is continued from its last good "
+              "checkpoint", flush=True)
     config = config_from_dict(config_dict)
     family = make_family(config.task, **dict(config.task_params))
     policy = SmallPolicy(family, family.generate(config.train_first_seed), seed=config.seed)
@@ -50,12 +79,11 @@ def run_one(run_id: str, config_dict: dict[str, Any], run_dir: str, progress_que
         if progress_queue is not None:
             progress_queue.put((run_id, step + 1, config.steps))
 
-    resume = (path / "checkpoints" / "latest.pt").exists()
-    if path.exists() and not resume:  # a run killed before its first checkpoint: start it again cleanly
-        for name in ("metrics.jsonl", "config.json"):
-            (path / name).unlink(missing_ok=True)
-    result = train(config, policy, family, path, resume=resume, progress=False, on_step=report)
-    record: dict[str, Any] = {
+    # Whatever a killed run left (no checkpoint, a damaged one, torn metrics), resuming picks the last good state.
+    result = train(config, policy, family, path, resume=path.exists(), progress=False, on_step=report)
+    for note in result.notes:
+        print(f"{run_id}: {note}", flush=True)
+    record = {
         "task": config.task, "aggregator": config.pipeline.aggregator, "seed": config.seed, "run_id": run_id,
         "steps": config.steps, "chain_length": config.chain_length, "wall_seconds": time.perf_counter() - started,
         "final": result.last_eval, "reward_names": list(family.reward_names),
