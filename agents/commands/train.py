@@ -125,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
     except (FileExistsError, ValueError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
+    for note in result.notes:
+        console.print(f"resume: {note}", soft_wrap=True)
     _summary(console, result, config)
     return 0
 
