@@ -88,9 +88,9 @@ def test_vector_env_autoreset_and_bad_actions() -> None:
             budget_idx = venv.unwrapped.config.n_cells + 1
             assert np.all(obs[ended, budget_idx] > 0)
         ended = terminated.copy()
-    with pytest.raises(ValueError, match="0..3"):
+    with pytest.raises(ValueError, match=r"MultiDiscrete\(\[4\] \* 4\): out of range: actions\[0\] = 7"):
         venv.step(np.full(4, 7))
-    with pytest.raises(ValueError, match="4 integers"):
+    with pytest.raises(ValueError, match=r"wrong shape \(3,\), expected \(4,\) \(4 integers in 0..3"):
         venv.step(np.zeros(3, dtype=np.int64))
 
 
@@ -100,18 +100,23 @@ def test_single_env_bad_actions_and_order() -> None:
         env.unwrapped.step(0)
     env.reset(seed=0)
     for bad in (4, -1, 1.5, "UP", None):
-        with pytest.raises(ValueError, match="0..3"):
+        with pytest.raises(ValueError, match=r"Discrete\(4\): .*0..3"):
             env.step(bad)
 
 
 def test_route_env_bad_routes() -> None:
     env = gym.make("vecreward/ConflictMazeRoute-v0")
     env.reset(seed=0)
-    with pytest.raises(ValueError, match="not a move code"):
-        env.step(np.array([0, 9, 1]))
-    with pytest.raises(ValueError, match="at most"):
+    length = env.unwrapped.route_len
+    route = np.full(length, 4, dtype=np.int64)  # STOP-padded
+    with pytest.raises(ValueError, match=r"out of range: action\[1\] = 9"):
+        env.step(np.concatenate([[0, 9, 1], route[3:]]))
+    with pytest.raises(ValueError, match=rf"wrong shape \(10000,\), expected \({length},\)"):
         env.step(np.zeros(10_000, dtype=np.int64))
-    obs, reward, terminated, _, info = env.step(np.array([1, 1, 3]))  # a short route that misses E
+    with pytest.raises(ValueError, match="pad a shorter route with STOP"):  # routes fill the space: pad them
+        env.step(np.array([1, 1, 3]))
+    route[:3] = (1, 1, 3)
+    obs, reward, terminated, _, info = env.step(route)  # a short route that misses E
     assert terminated and not reward.any() and "completion" in info["failures"]
 
 

@@ -16,11 +16,13 @@ from vecreward_envs.codetests.generator import generate_cached
 from vecreward_envs.codetests.judge import judge_dsl_py
 from vecreward_envs.codetests.problem import CodeProblem
 from vecreward_envs.codetests.text import MAX_COMPLETION_CHARS
+from vecreward_envs.envs.action_checks import check_tokens, reset_needed
 
 # Characters a prompt uses (printable ASCII) and that a completion space samples from. Completions given to
 # step() may hold any character at all.
 _TEXT_CHARSET = frozenset(string.printable)
 _PROMPT_CHARS = 16_384
+_PROGRAM_LEGEND = f"DSL tokens 0..{N_TOKENS - 1}, 0 = end; pad a shorter program with 0"
 
 
 class CodeTestsEnv(gym.Env):
@@ -41,9 +43,12 @@ class CodeTestsEnv(gym.Env):
 
     ## Action
     ``structured``: ``MultiDiscrete([61] * program_len)``, DSL tokens (0 = end, also the padding), judged by the
-    numba interpreter. ``text``: a completion string. Python answers (a ```python block defining ``solve``) run in
-    the sandbox (a fresh isolated, resource-limited process per answer); DSL answers (``<dsl>...</dsl>``) run in
-    the interpreter. Nothing an answer does raises in ``step``: failures are reward outcomes with reasons.
+    numba interpreter: an integer array or sequence of exactly ``program_len`` tokens; any other shape, a float,
+    bool or object dtype, or a token out of 0..60 raises ``ValueError`` naming the action space (a well-formed
+    token array that is not a valid program is a reward outcome). ``text``: a completion string (any object).
+    Python answers (a ```python block defining ``solve``) run in the sandbox (a fresh isolated, resource-limited
+    process per answer); DSL answers (``<dsl>...</dsl>``) run in the interpreter. Nothing an answer does raises in
+    ``step``: failures are reward outcomes with reasons.
 
     ## Reward Space
     ``float32[K]`` in [0, 1], K = 2 + number of test objectives (8 with the default config):
@@ -65,7 +70,8 @@ class CodeTestsEnv(gym.Env):
     ``parse_ok``, ``reason`` (parse, compile or run problem) and ``output`` (captured stdout/stderr).
 
     ## Episode End
-    Every episode ends after its one step (``terminated=True``).
+    Every episode ends after its one step (``terminated=True``). ``step`` before the first ``reset`` or after
+    the episode ended raises ``ResetNeeded`` (a ``RuntimeError`` and Gymnasium's ``ResetNeeded``) until ``reset``.
 
     ## Arguments
     ``view`` ("structured" | "text"), ``program_len`` (structured action length; default the config's),
@@ -122,6 +128,7 @@ class CodeTestsEnv(gym.Env):
         self.reward_names = self.config.reward_names
         self.reward_dim = k
         self.problem: CodeProblem | None = None
+        self._done = True
 
     def _observe(self) -> np.ndarray | str:
         assert self.problem is not None
@@ -143,12 +150,13 @@ class CodeTestsEnv(gym.Env):
             draw = int(self.np_random.integers(self.instance_pool))
             problem = generate_cached(self.pool_first_seed + draw, self.config)
         self.problem = problem
+        self._done = False
         return self._observe(), {"problem_id": problem.id, "signature": problem.signature()}
 
     def step(self, action: Any) -> tuple[np.ndarray | str, np.ndarray, bool, bool, dict[str, Any]]:
         """Judge one program (structured) or one completion (text); the episode ends."""
-        if self.problem is None:
-            raise RuntimeError("CodeTestsEnv.step() called before reset()")
+        if self._done:
+            raise reset_needed(self)
         problem = self.problem
         info: dict[str, Any] = {}
         if self.view == "text":
@@ -156,10 +164,7 @@ class CodeTestsEnv(gym.Env):
             reward, verdict = rewards[0], verdicts[0]
             info.update(parse_ok=bool(verdict.format_ok), reason=verdict.reason, output=verdict.output)
         else:
-            program = np.asarray(action)
-            if program.ndim != 1 or program.shape[0] > self.program_len:
-                raise ValueError(f"action must be a program of at most {self.program_len} DSL tokens, got shape "
-                                 f"{program.shape}")
+            program = check_tokens(self, action, self.program_len, N_TOKENS, _PROGRAM_LEGEND)
             reward = self.family.score_programs(problem, program[None, :]).rewards[0]
             verdict = judge_dsl_py(problem, program.tolist(), None)
         info.update(
@@ -168,6 +173,7 @@ class CodeTestsEnv(gym.Env):
             failures=verdict.failures(problem),
         )
         info["pass"] = self.family.pass_flags(reward)
+        self._done = True
         return self._observe(), reward, True, False, info
 
     def render(self) -> str | None:

@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from vecreward_envs.envs.action_checks import bad_discrete, reset_needed
 from vecreward_envs.envs.maze_state import (
     MazeState,
     check_pool_args,
@@ -20,6 +21,8 @@ from vecreward_envs.maze.config import MazeConfig
 from vecreward_envs.maze.family import MazeFamily
 from vecreward_envs.maze.instance import MazeInstance
 from vecreward_envs.maze.kernels import neighbour_table, score_params, step_one
+
+_ACTION_LEGEND = "an int in 0..3: UP, DOWN, LEFT, RIGHT"
 
 
 class ConflictMazeEnv(gym.Env):
@@ -41,6 +44,7 @@ class ConflictMazeEnv(gym.Env):
 
     ## Action
     ``Discrete(4)``: 0 UP, 1 DOWN, 2 LEFT, 3 RIGHT. Walls and borders block; a blocked move still costs a step.
+    An int, numpy integer or 0-d integer array; anything else (out of range, float, bool) raises ``ValueError``.
 
     ## Reward Space
     ``float32[K]``, K = n_item_types + 2, emitted on the step that ends the episode (zeros before), so the
@@ -56,7 +60,8 @@ class ConflictMazeEnv(gym.Env):
 
     ## Episode End
     Terminates when the agent steps on E, or when the budget is spent (the steps left are part of the
-    observation, so this is a termination, not a truncation).
+    observation, so this is a termination, not a truncation). ``step`` before the first ``reset`` or after the
+    episode ended raises ``ResetNeeded`` (a ``RuntimeError`` and Gymnasium's ``ResetNeeded``) until ``reset``.
 
     ## Arguments
     ``gym.make("vecreward/ConflictMaze-v0", config=MazeConfig(...))`` or keyword overrides of ``MazeConfig``
@@ -128,14 +133,14 @@ class ConflictMazeEnv(gym.Env):
     def step(self, action: Any) -> tuple[np.ndarray, np.ndarray, bool, bool, dict[str, Any]]:
         """One move; the reward vector is non-zero only on the step that reaches E."""
         if self._done:
-            raise RuntimeError("ConflictMazeEnv.step() called before reset() or after the episode ended")
+            raise reset_needed(self)
         if type(action) is not int:  # fast path for plain ints; numpy scalars and 0-d arrays are fine too
             if isinstance(action, np.ndarray) and action.shape == ():
                 action = action.item()
             if isinstance(action, bool) or not isinstance(action, (int, np.integer)):
-                raise ValueError(f"action must be an int in 0..3 (UP, DOWN, LEFT, RIGHT), got {action!r}")
+                raise bad_discrete(self, action, 4, _ACTION_LEGEND)
         if not 0 <= action < 4:
-            raise ValueError(f"action must be an int in 0..3 (UP, DOWN, LEFT, RIGHT), got {action!r}")
+            raise bad_discrete(self, action, 4, _ACTION_LEGEND)
         state = self._state
         if step_one(*self._step_args, action, state.rewards):
             self._done = True

@@ -9,6 +9,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from vecreward_envs.envs.action_checks import check_tokens, reset_needed
 from vecreward_envs.envs.maze_state import (
     check_pool_args,
     choose_instance,
@@ -23,6 +24,7 @@ from vecreward_envs.maze.text import MAX_COMPLETION_CHARS, format_route
 # Characters a prompt uses (grid symbols, ASCII text, the em dash of the reference wording) and that a
 # completion space samples from. Completions given to step() may hold any character at all.
 _TEXT_CHARSET = frozenset(string.printable + "\N{EM DASH}")
+_ROUTE_LEGEND = "move codes 0..4: UP, DOWN, LEFT, RIGHT, STOP; pad a shorter route with STOP"
 
 
 class ConflictMazeRouteEnv(gym.Env):
@@ -40,8 +42,10 @@ class ConflictMazeRouteEnv(gym.Env):
 
     ## Action
     ``structured``: ``MultiDiscrete([5] * route_len)``: 0 UP, 1 DOWN, 2 LEFT, 3 RIGHT, 4 STOP (the route ends at
-    the first STOP; moves past the budget are ignored). ``text``: a completion string; it is parsed, never
-    rejected: an unreadable completion is an empty route, which scores zero, with the reason in
+    the first STOP; moves past the budget are ignored). An integer array or sequence of exactly ``route_len``
+    codes (pad a shorter route with STOP); any other shape, a float, bool or object dtype, or a code out of 0..4
+    raises ``ValueError`` naming the action space. ``text``: a completion string (any object); it is parsed,
+    never rejected: an unreadable completion is an empty route, which scores zero, with the reason in
     ``info["parse_reason"]``.
 
     ## Reward Space
@@ -59,7 +63,8 @@ class ConflictMazeRouteEnv(gym.Env):
     objective) and, in the text view, ``parse_ok`` and ``parse_reason``.
 
     ## Episode End
-    Every episode ends after its one step (``terminated=True``).
+    Every episode ends after its one step (``terminated=True``). ``step`` before the first ``reset`` or after
+    the episode ended raises ``ResetNeeded`` (a ``RuntimeError`` and Gymnasium's ``ResetNeeded``) until ``reset``.
 
     ## Arguments
     ``view`` ("structured" | "text"), ``route_len`` (structured action length; default: the config's budget
@@ -109,6 +114,7 @@ class ConflictMazeRouteEnv(gym.Env):
         self.reward_names = self.config.reward_names
         self.reward_dim = self.config.n_objectives
         self.instance: MazeInstance | None = None
+        self._done = True
 
     def _observe(self) -> np.ndarray | str:
         assert self.instance is not None
@@ -122,23 +128,20 @@ class ConflictMazeRouteEnv(gym.Env):
         super().reset(seed=seed)
         instance = choose_instance(self.config, seed, options, self.np_random, self.pool_first_seed, self.instance_pool)
         self.instance = instance
+        self._done = False
         return self._observe(), {"instance_seed": instance.seed, "budget": instance.budget}
 
     def step(self, action: Any) -> tuple[np.ndarray | str, np.ndarray, bool, bool, dict[str, Any]]:
         """Score one route (structured) or one completion (text); the episode ends."""
-        if self.instance is None:
-            raise RuntimeError("ConflictMazeRouteEnv.step() called before reset()")
+        if self._done:
+            raise reset_needed(self)
         info: dict[str, Any] = {}
         if self.view == "text":
             parsed = self.family.parse(action)
             route = self.family.routes_from_parsed([parsed], self.instance.budget)  # [1, budget]
             info.update(parse_ok=parsed.ok, parse_reason=parsed.reason)
         else:
-            route = np.asarray(action)
-            if route.ndim != 1 or route.shape[0] > self.route_len:
-                raise ValueError(f"action must be a route of at most {self.route_len} move codes, got shape "
-                                 f"{route.shape}")
-            route = route[None, :]
+            route = check_tokens(self, action, self.route_len, N_ROUTE_CODES, _ROUTE_LEGEND)[None, :]
         scores = self.family.score_routes(self.instance, route)
         reward = scores.rewards[0]
         info.update(
@@ -148,6 +151,7 @@ class ConflictMazeRouteEnv(gym.Env):
             failures=self.family.explain(self.instance, route[0]),
         )
         info["pass"] = self.family.pass_flags(reward)
+        self._done = True
         return self._observe(), reward, True, False, info
 
     def render(self) -> str | None:

@@ -10,6 +10,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from vecreward_envs.envs.action_checks import ResetNeeded, env_name, int_array_problem
 from vecreward_envs.envs.maze_state import (
     MazeState,
     check_pool_args,
@@ -32,7 +33,10 @@ class ConflictMazeVectorEnv(VectorEnv):
     (generation is plain Python, ~1 ms a maze: far too slow to run at every autoreset of thousands of envs). At
     each reset an env draws a pool instance with its own seeded generator. Use a different ``pool_first_seed``
     for held-out evaluation mazes. Autoreset: NEXT_STEP (the step after an episode ends returns the first
-    observation of the next one, with zero reward and ``terminated=False``).
+    observation of the next one, with zero reward and ``terminated=False``), so episodes never need a manual
+    ``reset``; ``step`` before the first ``reset`` raises ``ResetNeeded`` (a ``RuntimeError`` and Gymnasium's).
+    Actions: ``MultiDiscrete([4] * num_envs)``, an integer array of shape ``(num_envs,)`` with values in 0..3;
+    anything else raises a one-line ``ValueError`` naming the action space and what was wrong.
 
     Observations, actions and the reward vector are those of ``ConflictMazeEnv``; rewards are float32 [N, K].
     """
@@ -73,6 +77,7 @@ class ConflictMazeVectorEnv(VectorEnv):
         self._pool: InstanceBatch | None = None
         self._pool_instances: tuple[MazeInstance, ...] = ()
         self._np_random, _ = seeding.np_random(None)
+        self._has_reset = False
 
     def _ensure_pool(self) -> InstanceBatch:
         if self._pool is None:
@@ -100,22 +105,28 @@ class ConflictMazeVectorEnv(VectorEnv):
                      state.counts, state.totals, state.inst_id, state.needs_reset)
         seeds = np.array([self._pool_instances[i].seed for i in state.inst_id], dtype=np.int64)
         info = {"instance_seed": seeds, "_instance_seed": mask.copy()}
+        self._has_reset = True
         return (state.obs.copy() if self.copy else state.obs), info
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Advance every env by its move; rewards float32 [N, K]."""
+        if not self._has_reset:
+            raise ResetNeeded(f"{type(self).__name__}.step() called before reset()")
         pool = self._ensure_pool()
-        acts = np.asarray(actions)
-        if acts.shape != (self.num_envs,) or not np.issubdtype(acts.dtype, np.integer):
-            raise ValueError(f"actions must be {self.num_envs} integers in 0..3, got shape {acts.shape} "
-                             f"dtype {acts.dtype}")
+        acts, problem = int_array_problem(actions, (self.num_envs,))
+        if acts is None:
+            raise self._bad_actions(problem)
         state = self._state
         bad = step_kernel(*kernel_args(self.config, state, pool, acts))  # checks 0..3 before changing anything
         if bad >= 0:
-            raise ValueError(f"actions must be in 0..3 (UP, DOWN, LEFT, RIGHT), got actions[{bad}] = {acts[bad]}")
+            raise self._bad_actions(f"out of range: actions[{bad}] = {acts[bad]}")
         if self.copy:
             return state.obs.copy(), state.rewards.copy(), state.terminated.copy(), self._truncated.copy(), {}
         return state.obs, state.rewards, state.terminated, self._truncated, {}
+
+    def _bad_actions(self, problem: str) -> ValueError:
+        return ValueError(f"{env_name(self)}: actions not in the action space MultiDiscrete([4] * {self.num_envs}): "
+                          f"{problem} ({self.num_envs} integers in 0..3: UP, DOWN, LEFT, RIGHT)")
 
     def instance(self, env_index: int) -> MazeInstance:
         """The maze env ``env_index`` is playing."""

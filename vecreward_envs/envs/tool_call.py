@@ -9,6 +9,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from vecreward_envs.envs.action_checks import check_tokens, reset_needed
 from vecreward_envs.toolcall.config import ANSWER_VOCAB, K, ToolCallConfig
 from vecreward_envs.toolcall.family import OBS_LEN, OBS_VOCAB, ToolCallFamily
 from vecreward_envs.toolcall.task import ToolTask, generate_cached
@@ -16,6 +17,8 @@ from vecreward_envs.toolcall.text import MAX_COMPLETION_CHARS
 
 _TEXT_CHARSET = frozenset(string.printable)
 _PROMPT_CHARS = 32_768
+_TOKEN_LEGEND = (f"tokens 0..{len(ANSWER_VOCAB) - 1}: {', '.join(ANSWER_VOCAB[:3])}..{ANSWER_VOCAB[-1]}; "
+                 "pad a shorter answer with STOP")
 
 
 class ToolCallEnv(gym.Env):
@@ -38,9 +41,11 @@ class ToolCallEnv(gym.Env):
     ## Action
     ``structured``: ``MultiDiscrete([10] * 27)`` tokens (STOP=0, NONE=1, S0..S7=2..9): per call a tool slot then one
     token per parameter of that tool (NONE omits it, S<v> takes candidate value v), NONE to end the calls, then a
-    candidate response (or NONE); tokens with no meaning in their phase count as NONE. ``text``: a completion in
-    ToolRL's format (``<think>``, ``<tool_call>`` with one JSON call per line, ``<response>``). Nothing an answer
-    holds raises in ``step``: malformed completions score ``format`` 0, with the reason in ``info``.
+    candidate response (or NONE); tokens with no meaning in their phase count as NONE. An integer array or sequence
+    of exactly ``answer_len + 1`` tokens (27 by default; pad with STOP); any other shape, a float, bool or object
+    dtype, or a token out of 0..9 raises ``ValueError`` naming the action space. ``text``: a completion (any object)
+    in ToolRL's format (``<think>``, ``<tool_call>`` with one JSON call per line, ``<response>``). Nothing a
+    completion holds raises in ``step``: malformed completions score ``format`` 0, with the reason in ``info``.
 
     ## Reward Space
     ``float32[11]`` in [0, 1]; NaN = not applicable to the task:
@@ -64,7 +69,8 @@ class ToolCallEnv(gym.Env):
     answers, which have no text to score); the text view also ``parse_ok`` and ``reason``.
 
     ## Episode End
-    Every episode ends after its one step (``terminated=True``).
+    Every episode ends after its one step (``terminated=True``). ``step`` before the first ``reset`` or after
+    the episode ended raises ``ResetNeeded`` (a ``RuntimeError`` and Gymnasium's ``ResetNeeded``) until ``reset``.
 
     ## Arguments
     ``view`` ("structured" | "text"), ``config`` or ``ToolCallConfig`` keyword overrides (``n_tools``,
@@ -105,6 +111,7 @@ class ToolCallEnv(gym.Env):
         self.reward_names = self.config.reward_names
         self.reward_dim = K
         self.task: ToolTask | None = None
+        self._done = True
 
     def _observe(self) -> np.ndarray | str:
         assert self.task is not None
@@ -124,12 +131,13 @@ class ToolCallEnv(gym.Env):
             task = generate_cached(self.pool_first_seed + int(self.np_random.integers(self.instance_pool)),
                                    self.config)
         self.task = task
+        self._done = False
         return self._observe(), {"instance_seed": task.seed, "constraints": tuple(task.constraints)}
 
     def step(self, action: Any) -> tuple[np.ndarray | str, np.ndarray, bool, bool, dict[str, Any]]:
         """Score one answer (structured tokens or a completion); the episode ends."""
-        if self.task is None:
-            raise RuntimeError("ToolCallEnv.step() called before reset()")
+        if self._done:
+            raise reset_needed(self)
         task = self.task
         info: dict[str, Any] = {}
         if self.view == "text":
@@ -137,14 +145,12 @@ class ToolCallEnv(gym.Env):
             reward = rewards[0]
             info.update(parse_ok=parsed[0].ok, reason=parsed[0].reason)
         else:
-            tokens = np.asarray(action)
-            if tokens.ndim != 1 or tokens.dtype.kind not in "iu" or tokens.shape[0] > 4 * self.answer_len:
-                raise ValueError(f"action must be a 1-d integer array of at most {4 * self.answer_len} tokens, "
-                                 f"got {tokens.dtype} {tokens.shape}")
-            reward = self.family.score_answers(task, tokens[None, :])[0]
+            action = check_tokens(self, action, self.answer_len, len(ANSWER_VOCAB), _TOKEN_LEGEND)
+            reward = self.family.score_answers(task, action[None, :])[0]
         info["toolrl"] = self.family.toolrl_reward(action, task)._asdict() if self.view == "text" else None
         info["failures"] = self.family.explain(task, action, structured=self.view != "text")
         info["pass"] = self.family.pass_flags(reward)
+        self._done = True
         return self._observe(), reward, True, False, info
 
     def render(self) -> str | None:

@@ -44,9 +44,9 @@ def test_bad_actions_and_arguments() -> None:
     with pytest.raises(RuntimeError, match="reset"):
         env.unwrapped.step(np.zeros(16, dtype=np.int64))
     env.reset(seed=0)
-    with pytest.raises(ValueError, match="at most"):
+    with pytest.raises(ValueError, match=r"wrong shape \(99,\), expected \(16,\)"):
         env.step(np.zeros(99, dtype=np.int64))
-    with pytest.raises(ValueError, match="DSL token"):
+    with pytest.raises(ValueError, match="out of range: action.0. = 200 .DSL tokens 0..60"):
         env.step(np.full(16, 200))
     with pytest.raises(ValueError, match="view"):
         gym.make("vecreward/CodeTests-v0", view="image")

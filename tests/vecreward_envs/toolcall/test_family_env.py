@@ -75,16 +75,18 @@ def test_env_views() -> None:
     assert "**Available Tools**" in prompt
     _, reward, _, _, info = text_env.step(text_env.unwrapped.task.ground_truth_text())
     assert info["parse_ok"] and info["toolrl"]["format"] == 1.0 and reward[0] == 1.0
+    text_env.reset(seed=5)
     _, reward, _, _, info = text_env.step("<tool_call>oops")
     assert not info["parse_ok"] and info["reason"] and reward[0] == 0.0
     for junk in (["x"], {"a": 1}, [1, 2], None, 3.5):  # anything sent to the text view is a failed completion
+        text_env.reset(seed=5)
         _, reward, _, _, info = text_env.step(junk)
         assert not info["parse_ok"] and reward[0] == 0.0 and info["failures"]["format"]
     with pytest.raises(ValueError, match="one task per completion"):
         text_env.unwrapped.family.score_completion_batch([text_env.unwrapped.task], ["a", "b"])
-    with pytest.raises(ValueError, match="integer"):
-        env.reset(seed=1)
-        env.step(np.array([0.5]))
+    env.reset(seed=1)
+    with pytest.raises(ValueError, match="expected integers"):
+        env.step(np.full(env.unwrapped.answer_len, 0.5))
     with pytest.raises(TypeError, match="valid"):
         gym.make("vecreward/ToolCall-v0", n_tool=3)
 
