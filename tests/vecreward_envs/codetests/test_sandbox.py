@@ -7,8 +7,19 @@ from ct_helpers import processes_of
 
 from vecreward_envs.codetests.sandbox import Job, SandboxLimits, SandboxPool
 
+# Note (issue 16): the sandbox no longer mounts /proc (its root holds only an allowlist), so "pids" and "caps"
+# ask the kernel directly (kill(pid, 0), capget, PR_GET_NO_NEW_PRIVS) instead of reading /proc; the assertions
+# on their answers are unchanged.
 PROBE = '''
-import os, resource, socket, time
+import ctypes, os, resource, socket, time
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 def solve(which):
     if which == "fork20":   # 20 sleeping children under a limit of 8 processes
         kids = []
@@ -26,12 +37,15 @@ def solve(which):
             os.waitpid(pid, 0)
         return len(kids)
     if which == "pids":
-        return sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+        return [pid for pid in range(1, 4096) if _alive(pid)]
     if which == "uid":
         return [os.getuid(), os.geteuid(), os.getgid()]
     if which == "caps":
-        return " ".join(line.split()[1] for line in open("/proc/self/status")
-                        if line.startswith(("CapEff", "NoNewPrivs")))
+        libc = ctypes.CDLL(None)
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+        data = (ctypes.c_uint32 * 6)()
+        libc.capget(header, data)
+        return f"{data[3]:08x}{data[0]:08x} {libc.prctl(39, 0, 0, 0, 0)}"
     if which == "limits":
         names = ("RLIMIT_CPU", "RLIMIT_AS", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_NPROC", "RLIMIT_CORE")
         return [resource.getrlimit(getattr(resource, n))[0] for n in names]

@@ -7,11 +7,22 @@ from ct_helpers import processes_of
 
 from vecreward_envs.codetests.sandbox import SandboxLimits, SandboxPool, bwrap_path
 
+# Note (issue 16): the sandbox no longer mounts /proc (allowlist), so "pids" counts the processes it can see
+# with kill(pid, 0) instead of listing /proc; the assertion on the count is unchanged.
 PROBE = '''
 import os, time
 def solve(which):
     if which == "pids":
-        return len([p for p in os.listdir("/proc") if p.isdigit()])
+        seen = 0
+        for pid in range(1, 4096):
+            try:
+                os.kill(pid, 0)
+                seen += 1
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                seen += 1
+        return seen
     if which == "write_root":
         try:
             open("/vecreward_probe", "w")

@@ -5,8 +5,9 @@ how the run ended). Outputs are compared with expected values by the caller, nev
 """
 
 from vecreward_envs.codetests.sandbox.limits import Isolation, SandboxLimits
-from vecreward_envs.codetests.sandbox.pool import SandboxPool, default_pool
+from vecreward_envs.codetests.sandbox.pool import SandboxPool, SandboxWarning, default_pool
 from vecreward_envs.codetests.sandbox.protocol import Job, RunResult, TestRun
 from vecreward_envs.codetests.sandbox.spawners import bwrap_path
 
-__all__ = ["Isolation", "Job", "RunResult", "SandboxLimits", "SandboxPool", "TestRun", "bwrap_path", "default_pool"]
+__all__ = ["Isolation", "Job", "RunResult", "SandboxLimits", "SandboxPool", "SandboxWarning", "TestRun", "bwrap_path",
+           "default_pool"]

@@ -4,18 +4,22 @@ Roles, all in this one file so that nothing is imported after isolation starts:
 
 - ``zygote``: started once per pool. Imports what solutions commonly use, then forks one *warden* per request
   received on its control socket (``socket.recv_fds``: the request carries the worker's four pipe ends).
-- *warden* (W, trusted, root where the pool runs as root): unshares the mount, PID, network, IPC and UTS
-  namespaces (plus a user namespace when not root), forks the *child*, and waits for the child's exit or for a
-  kill request (a byte or EOF on its lifeline pipe), which it carries out through a pidfd (no PID reuse race).
-  It reports the child's exit status on the result pipe and exits.
-- *child* (C, PID 1 of its namespace): makes its mounts private, mounts a size-limited tmpfs on /tmp and empty
-  read-only tmpfs over private directories (re-exposing the interpreter's own prefix), a fresh /proc, remounts
-  everything else read-only, drops to the slot's unprivileged uid/gid (or drops all capabilities in a user
+- *warden* (W, trusted, root where the pool runs as root): unshares the PID, network, IPC and UTS namespaces
+  (plus a user namespace when not root), forks the *child*, and waits for the child's exit or for a kill request
+  (a byte or EOF on its lifeline pipe), which it carries out through a pidfd (no PID reuse race). It reports the
+  child's exit status on the result pipe and exits.
+- *child* (C, PID 1 of its namespace): unshares a mount namespace and builds a new root from an allowlist (the
+  interpreter, the standard library and the shared libraries they load, read-only; a few device nodes; a private
+  size-limited /tmp; nothing else: no /proc, no /etc, no /home, no checkout), pivots into it and detaches the old
+  root (``_enter_new_root``); drops to the slot's unprivileged uid/gid (or drops all capabilities in a user
   namespace), sets no_new_privs and the resource limits, clears the environment, and reports ``ready``. Then it
   reads one job (code + test inputs, never expected outputs), runs it, writes one JSON line per test on fd 3 and
-  exits. When it exits the kernel kills every process left in its PID namespace.
+  exits. When it exits the kernel kills every process left in its PID namespace. Without namespaces (isolation
+  ``none``) the same allowlist is enforced by Landlock where the kernel has it (``_landlock_ruleset``).
 - ``standalone``: warden and child for one job without a zygote (the naive one-process-per-test baseline).
 - ``bwrap``: the child's job loop only, inside bubblewrap (which did the isolation) after a uid drop.
+- ``probe``: prints the import path and the files mapped after the imports above (the parent builds the allowlist
+  of ``spawners.root_layout`` from them).
 
 Expected outputs never reach this process: comparison happens in the parent, so tampering here can only change
 what the solution answers, never whether an answer is judged correct.
@@ -50,11 +54,9 @@ _LIBC = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
-MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_PRIVATE = 1024, 2048, 4096, 16384, 1 << 18
-MS_RELATIME, MS_STRICTATIME = 1 << 21, 1 << 24
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+MS_MOVE = 8192
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
-_MOUNT_FLAGS = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC,
-                "noatime": MS_NOATIME, "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}
 RESULT_FD = 3
 JOB_LIMIT = 16 << 20
 
@@ -96,8 +98,8 @@ def warden(cfg: dict, job_r: int, result_w: int, output_w: int, life_r: int) -> 
     except OSError:  # already a session leader (started with start_new_session)
         pass
     try:
-        if mode in ("root", "userns"):
-            flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+        if mode in ("root", "userns"):  # the child unshares the mount namespace itself (see _enter_new_root)
+            flags = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
             uid, gid = os.getuid(), os.getgid()
             if mode == "userns":
                 flags |= CLONE_NEWUSER
@@ -172,50 +174,107 @@ def _reap_all(seconds: float = 3.0) -> None:
 
 
 # ----- child: isolation -------------------------------------------------------------------------------------------
-def _mountinfo() -> list[tuple[str, set[str]]]:
-    points = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            point = fields[4].encode().decode("unicode_escape")
-            options = set(fields[5].split(","))
-            points.append((point, options))
-    return points
+def _bind_flags(source: str, device: bool) -> int:
+    """Flags of the read-only remount of a bind of ``source`` (keeping the restrictions its mount already has)."""
+    have = os.statvfs(source).f_flag
+    flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID
+    if have & os.ST_NODEV or not device:
+        flags |= MS_NODEV
+    if have & os.ST_NOEXEC:
+        flags |= MS_NOEXEC
+    return flags
 
 
-def _under(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip("/") + "/")
+_MOUNT_SETATTR, AT_FDCWD, AT_EMPTY_PATH, AT_RECURSIVE = 442, -100, 0x1000, 0x8000
+MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID = 1, 2
 
 
-def _isolate_mounts(cfg: dict) -> None:
-    """Private mounts, tmpfs /tmp, hidden private dirs, fresh /proc, read-only everything else."""
+def _read_only_tree(path: str) -> bool:
+    """Make the mount at ``path`` and every mount below it read-only and nosuid in one call.
+
+    Uses mount_setattr (Linux >= 5.12); False when the kernel lacks it (the caller then remounts each bind).
+    """
+    attr = (ctypes.c_uint64 * 4)(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0, 0, 0)
+    result = _LIBC.syscall(_MOUNT_SETATTR, AT_FDCWD, path.encode(), AT_RECURSIVE, ctypes.byref(attr),
+                           ctypes.c_size_t(ctypes.sizeof(attr)))
+    if result != 0 and ctypes.get_errno() in (38, 22):  # ENOSYS, EINVAL: no mount_setattr here
+        return False
+    _check(result, f"mount_setattr {path}")
+    return True
+
+
+def _enter_new_root(cfg: dict) -> None:
+    """A mount namespace of its own whose root holds only the allowlist, then pivot_root into it.
+
+    The new root is a tmpfs built on ``cfg["stage"]`` (a host directory, covered in this namespace only): the
+    directories of ``cfg["root"]`` (mode 0111: traversable, not listable), its symbolic links, read-only bind mounts
+    of the interpreter, the standard library and the shared libraries they load, a few device nodes, empty
+    read-only tmpfs masks, and a private size-limited ``/tmp``. Everything but ``/tmp`` is read-only; the old root
+    is detached: nothing else of the host (no ``/proc``, ``/etc``, ``/home``, checkout) exists in the namespace.
+    """
+    _check(_LIBC.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    exposed = []
-    for path in cfg["expose"]:
-        if os.path.isdir(path) and any(_under(path, h) for h in cfg["hide"]):
-            exposed.append((path, os.open(path, os.O_PATH | os.O_DIRECTORY)))
-    tmpfs_opts = f"size={cfg['tmpfs_bytes']},nr_inodes=4096,mode=1777"
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmpfs_opts)
-    for path in cfg["hide"]:
-        if os.path.isdir(path) and not os.path.islink(path) and path != "/tmp":
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=65536,nr_inodes=256,mode=755")
-    for path, fd in exposed:
-        os.makedirs(path, exist_ok=True)
-        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-        os.close(fd)
-    if cfg["isolation"] in ("root", "userns"):
-        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    for point, options in _mountinfo():
-        if _under(point, "/tmp"):
-            continue
-        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
-        for name, bit in _MOUNT_FLAGS.items():
-            if name in options:
-                flags |= bit
-        if _LIBC.mount(None, point.encode(), None, ctypes.c_ulong(flags), None) != 0 and point == "/":
-            _check(-1, "remount / read-only")
-    if not os.statvfs("/").f_flag & os.ST_RDONLY:
-        raise SetupError("/ is still writable after the read-only remount")
+    new = cfg["stage"]
+    _mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0111")
+    binds = []
+    for op in cfg["root"]:
+        kind, path = op[0], op[1]
+        at = new + path
+        if kind == "dir":
+            os.mkdir(at, 0o111)
+        elif kind == "link":
+            os.symlink(op[2], at)
+        elif kind in ("ro", "dev"):
+            if op[2] == "d":
+                os.mkdir(at, 0o111)
+            else:
+                os.close(os.open(at, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0))
+            _mount(path, at, None, MS_BIND)
+            binds.append((path, at, kind == "dev"))
+        elif kind == "mask":
+            _mount("tmpfs", at, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,nr_inodes=2,mode=0111")
+    os.mkdir(new + "/tmp", 0o111)
+    if not _read_only_tree(new):
+        for path, at, device in binds:
+            _mount(None, at, None, _bind_flags(path, device))
+        _mount(None, new, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    _mount("tmpfs", new + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={cfg['tmpfs_bytes']},nr_inodes=4096,mode=1777")
+    os.chdir(new)
+    _pivot_root()
+    os.chdir("/")
+    if not os.statvfs("/").f_flag & os.ST_RDONLY or not os.statvfs(cfg["root"][-1][1]).f_flag & os.ST_RDONLY:
+        raise SetupError("the new root is still writable")
+    if os.path.exists("/proc"):
+        raise SetupError("the old root is still visible")
+
+
+_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "loongarch64": 41, "i686": 217, "i386": 217,
+               "armv7l": 218, "ppc64le": 203, "s390x": 217}
+MNT_DETACH = 2
+
+
+def _pivot_root() -> None:
+    """Make the current directory the root and detach the old one (``pivot_root(".", ".")``; else a move+chroot)."""
+    number = _PIVOT_ROOT.get(os.uname().machine)
+    if number is not None and _LIBC.syscall(number, b".", b".") == 0:
+        _check(_LIBC.umount2(b".", MNT_DETACH), "umount2(old root)")
+        return
+    _mount(".", "/", None, MS_MOVE)  # no pivot_root: move the new root over /, then chroot into it
+    _check(_LIBC.chroot(b"."), "chroot")
+
+
+def _check_no_capabilities() -> None:
+    """Raise unless the effective and permitted capability sets are empty (capget: /proc may not exist)."""
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    data = (ctypes.c_uint32 * 6)()
+    _check(_LIBC.capget(ctypes.byref(Header(0x20080522, 0)), data), "capget")
+    left = data[0] | data[1] | data[3] | data[4]
+    if left:
+        raise SetupError(f"capabilities left after the drop: {data[3]:08x}{data[0]:08x}")
 
 
 def _drop_privileges(cfg: dict) -> None:
@@ -233,11 +292,62 @@ def _drop_privileges(cfg: dict) -> None:
 
         data = (ctypes.c_uint32 * 6)()
         _check(_LIBC.capset(ctypes.byref(Header(0x20080522, 0)), data), "capset")
-    with open("/proc/self/status") as f:
-        status = dict(line.split(":", 1) for line in f if ":" in line)
-    if int(status["CapEff"].strip(), 16) != 0:
-        raise SetupError(f"capabilities left after the drop: {status['CapEff'].strip()}")
+    _check_no_capabilities()
     _check(_LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PDEATHSIG)")
+
+
+# Landlock (isolation "none": no mount namespace, so the allowlist is enforced by the kernel's Landlock LSM).
+_LL_CREATE, _LL_ADD_RULE, _LL_RESTRICT = 444, 445, 446
+_LL_EXECUTE, _LL_WRITE_FILE, _LL_READ_FILE, _LL_READ_DIR = 1, 2, 4, 8
+_LL_FILE_RIGHTS = _LL_EXECUTE | _LL_WRITE_FILE | _LL_READ_FILE | (1 << 14) | (1 << 15)  # + truncate, ioctl_dev
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def _landlock_ruleset(cfg: dict, workdir: str) -> int:
+    """A Landlock ruleset (fd): read the layout's paths, use its devices, read and write ``workdir``, nothing else.
+
+    With ABI >= 4 also no TCP bind or connect, with ABI >= 6 no signal to and no abstract unix socket of a process
+    outside the sandbox. Built before the uid drop (the paths may lie under a directory only root can traverse);
+    ``_landlock_restrict`` applies it.
+    """
+    abi = int(cfg["landlock"])
+    handled = (1 << 13) - 1  # ABI 1: execute .. make_sym
+    for version, bit in ((2, 1 << 13), (3, 1 << 14), (5, 1 << 15)):  # refer, truncate, ioctl_dev
+        if abi >= version:
+            handled |= bit
+    attr = (ctypes.c_uint64 * 3)(handled, 3 if abi >= 4 else 0, 3 if abi >= 6 else 0)
+    syscall = _LIBC.syscall
+    ruleset = syscall(_LL_CREATE, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), 0)
+    if ruleset < 0:
+        _check(-1, "landlock_create_ruleset")
+    try:
+        rules = [(op[1], _LL_READ_FILE | _LL_WRITE_FILE if op[0] == "dev" else _LL_READ_FILE | _LL_EXECUTE
+                  | (_LL_READ_DIR if op[2] == "d" else 0)) for op in cfg["root"] if op[0] in ("ro", "dev")]
+        for path, access in [*rules, (workdir, handled)]:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            try:
+                if not os.path.isdir(path):
+                    access &= _LL_FILE_RIGHTS
+                rule = _PathBeneath(access & handled, fd)
+                _check(syscall(_LL_ADD_RULE, ruleset, 1, ctypes.byref(rule), 0), f"landlock_add_rule {path}")
+            finally:
+                os.close(fd)
+    except BaseException:
+        os.close(ruleset)
+        raise
+    return ruleset
+
+
+def _landlock_restrict(ruleset: int) -> None:
+    """Enforce the ruleset on this process and everything it starts (needs no_new_privs, set by the drop)."""
+    try:
+        _check(_LIBC.syscall(_LL_RESTRICT, ruleset, 0), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
 
 
 def _own_process_count() -> int:
@@ -252,13 +362,12 @@ def _own_process_count() -> int:
     return count
 
 
-def _set_limits(cfg: dict, shared_uid: bool = False) -> None:
+def _set_limits(cfg: dict, extra_processes: int = 0) -> None:
+    """Resource limits; ``extra_processes``: other processes of this uid that count against RLIMIT_NPROC."""
     lim = cfg["limits"]
     used = resource.getrusage(resource.RUSAGE_SELF)
     cpu = int(used.ru_utime + used.ru_stime) + lim["cpu_seconds"]
-    nproc = lim["processes"]
-    if shared_uid:  # the user's own processes count against the same limit
-        nproc += _own_process_count()
+    nproc = lim["processes"] + extra_processes
     for name, value in (("RLIMIT_CORE", (0, 0)), ("RLIMIT_CPU", (cpu, cpu + 1)),
                         ("RLIMIT_AS", (lim["memory_bytes"],) * 2), ("RLIMIT_FSIZE", (lim["file_bytes"],) * 2),
                         ("RLIMIT_NOFILE", (lim["open_files"],) * 2), ("RLIMIT_NPROC", (nproc, nproc))):
@@ -279,7 +388,7 @@ def child(cfg: dict, job_r: int, result_w: int, output_w: int) -> NoReturn:
         shared_uid = os.geteuid() != 0 and cfg["isolation"] == "none"
         _prepare_fds(job_r, result_w, output_w)
         if cfg["isolation"] in ("root", "userns"):
-            _isolate_mounts(cfg)
+            _enter_new_root(cfg)
             workdir = "/tmp/work"
         else:
             workdir = cfg["workdir"]
@@ -287,10 +396,16 @@ def child(cfg: dict, job_r: int, result_w: int, output_w: int) -> NoReturn:
         if os.geteuid() == 0 and cfg["isolation"] != "userns":
             os.chown(workdir, cfg["uid"], cfg["gid"])
         os.chdir(workdir)
+        ruleset = _landlock_ruleset(cfg, workdir) if cfg["isolation"] == "none" and cfg.get("landlock") else -1
         _drop_privileges(cfg)
-        _set_limits(cfg, shared_uid)
+        _set_limits(cfg, _own_process_count() if shared_uid else 0)  # the user's own processes count too
+        if ruleset >= 0:
+            _landlock_restrict(ruleset)
+        env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "LANG": "C.UTF-8"}
+        if cfg["isolation"] == "none":
+            env["TMPDIR"] = workdir  # the host's /tmp is not its own (and not readable under Landlock)
         os.environ.clear()
-        os.environ.update({"PATH": "/usr/bin:/bin", "HOME": workdir, "LANG": "C.UTF-8"})
+        os.environ.update(env)
     except BaseException as exc:  # noqa: BLE001 - any failure is reported, and nothing untrusted runs
         _emit(RESULT_FD, {"setup_error": f"child: {type(exc).__name__}: {exc}"})
         os._exit(1)
@@ -465,6 +580,10 @@ def main() -> None:
         warden(cfg, fds[0], fds[1], fds[2], fds[3])
     elif role == "bwrap":
         bwrap_child(cfg)
+    elif role == "probe":  # for the parent's allowlist: the import path, and the files mapped after the imports
+        with open("/proc/self/maps") as f:
+            maps = sorted({line.split()[5] for line in f if len(line.split()) > 5 and line.split()[5][:1] == "/"})
+        print(json.dumps({"path": sys.path, "maps": maps}))
     else:
         raise SystemExit(f"unknown role {role!r}")
 
@@ -479,9 +598,9 @@ def bwrap_child(cfg: dict) -> NoReturn:
         if os.geteuid() == 0:
             os.chown(workdir, cfg["uid"], cfg["gid"])
         os.chdir(workdir)
-        shared_uid = os.geteuid() != 0
+        init_shares_uid = os.geteuid() != 0  # not root: bubblewrap's init runs as this uid, in this user namespace
         _drop_privileges({**cfg, "isolation": "root"})
-        _set_limits(cfg, shared_uid)
+        _set_limits(cfg, 1 if init_shares_uid else 0)
         os.environ.clear()
         os.environ.update({"PATH": "/usr/bin:/bin", "HOME": workdir, "LANG": "C.UTF-8"})
     except BaseException as exc:  # noqa: BLE001

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from vecreward_envs.codetests.sandbox import spawners
 from vecreward_envs.codetests.sandbox.limits import Isolation, SandboxLimits
 from vecreward_envs.codetests.sandbox.protocol import Collector, Job, RunResult
 from vecreward_envs.codetests.sandbox.spawners import (
@@ -33,8 +34,6 @@ from vecreward_envs.codetests.sandbox.spawners import (
     ProcessSpawner,
     Spawned,
     ZygoteSpawner,
-    expose_paths,
-    hide_paths,
     release_uids,
     reserve_uids,
 )
@@ -45,6 +44,10 @@ START_SECONDS = 20.0
 KILL_GRACE_SECONDS = 5.0
 """After a kill, how long the pool waits for the worker to confirm that its process tree is gone."""
 _POOLS: weakref.WeakSet[SandboxPool] = weakref.WeakSet()
+
+
+class SandboxWarning(RuntimeWarning):
+    """The sandbox in force is weaker than the default (``isolation='none'``): see docs/envs/codetests.md."""
 
 
 @dataclass
@@ -79,7 +82,10 @@ class SandboxPool:
         backend: ``zygote`` (default: workers forked from one pre-started interpreter), ``process`` (a fresh
             interpreter per worker), ``bwrap`` (each worker inside bubblewrap; needs ``bwrap``).
         prestart: keep ``size`` workers ready between calls (False: start workers only when a job needs one).
-        hide: directories to hide inside the sandbox on top of the defaults.
+        hide: directories to hide inside the sandbox on top of the defaults. The sandbox sees only an allowlist
+            (the standard library, read-only, and a private ``/tmp``; see ``spawners.root_layout``), so this only
+            matters for directories inside the standard library (``site-packages`` is always hidden; not with
+            ``isolation='none'``, whose Landlock rules can only allow).
         uid_base: first of the ``2 * size + 2`` uids the workers run as when the pool runs as root (default: a
             block no account, live process or other pool uses; see ``spawners.reserve_uids``).
     """
@@ -131,13 +137,30 @@ class SandboxPool:
             self.closed = True
             raise RuntimeError("no sandbox isolation works here: " + "; ".join(errors))
         if errors:
-            warnings.warn(f"sandbox fell back to isolation={self.isolation!r} ({'; '.join(errors)})", stacklevel=2)
+            warnings.warn(f"sandbox fell back to isolation={self.isolation!r} ({'; '.join(errors)})", SandboxWarning,
+                          stacklevel=2)
+        if self.isolation == "none":
+            warnings.warn(self._weaker(), SandboxWarning, stacklevel=2)
         _POOLS.add(self)
 
     # ----- lifecycle --------------------------------------------------------------------------------------------
     def _config(self, mode: str) -> dict[str, object]:
+        layout = spawners.root_layout(self._hide)
         return {"isolation": mode, "limits": self.limits.worker_limits(), "tmpfs_bytes": self.limits.tmpfs_mb << 20,
-                "hide": hide_paths(self._hide), "expose": expose_paths()}
+                "root": layout, "stage": spawners.stage_dir(layout) if mode in ("root", "userns") else "",
+                "landlock": spawners.landlock_abi() if mode == "none" else 0}
+
+    def _weaker(self) -> str:
+        """The warning of ``isolation='none'``: what it lacks, and whether host files are readable."""
+        abi = spawners.landlock_abi()
+        if abi:
+            files = (f"host files are hidden by Landlock (ABI {abi}): only the standard library, read-only, and the "
+                     f"worker's own directory are readable")
+        else:
+            files = ("Landlock is unavailable, so PROGRAMS CAN READ AND LIST EVERY HOST FILE THE WORKER'S UID CAN "
+                     "(the checkout, /etc, /home, ...)")
+        return (f"sandbox isolation='none' is weaker than 'root', 'userns' or backend='bwrap': no PID, network or "
+                f"mount namespace; {files}. Use it only for trusted code (see docs/envs/codetests.md).")
 
     def _start(self, mode: str) -> None:
         """Start the spawner for ``mode`` and check that a worker gets ready (RuntimeError when it does not)."""

@@ -7,11 +7,15 @@ itself started and not yet reaped: wardens kill through pidfds, and bubblewrap i
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
 import os
 import pwd
+import re
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -22,8 +26,14 @@ from pathlib import Path
 WORKER_SCRIPT = Path(__file__).with_name("_worker.py")
 MINIMAL_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 """The only environment a worker inherits (no secrets, no PYTHON* variables)."""
-DEFAULT_HIDE = ("/root", "/home", "/run", "/var/tmp", "/dev/shm", "/mnt", "/media", "/srv")
-"""Directories replaced by empty read-only tmpfs inside the sandbox (plus the pool's working directory)."""
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+"""Device nodes a sandboxed program may open (bound in; nothing else of ``/dev`` exists inside)."""
+SKIP_EXTENSIONS = ("_tkinter", "readline", "_curses", "_curses_panel", "nis")
+"""Standard-library extension modules whose shared libraries are not bound in (GUI, terminal and NIS, useless
+without a display, a terminal or a network: they fail to import inside the sandbox, and binding their ~30 libraries
+would slow every worker's start)."""
+STAGES = ("/tmp", "/mnt", "/media", "/srv", "/opt", "/var/tmp", "/dev")
+"""Candidate directories (of the host tree) on which a worker mounts the tmpfs it builds its new root in."""
 
 
 def interpreter() -> str:
@@ -31,19 +41,135 @@ def interpreter() -> str:
     return os.path.realpath(sys.executable)
 
 
-def expose_paths() -> list[str]:
-    """Directories the sandboxed interpreter must keep reading even under a hidden directory."""
-    paths = {os.path.realpath(sys.base_prefix), os.path.dirname(interpreter())}
-    return sorted(paths)
+def _ldd(files: list[str]) -> set[str]:
+    """Shared libraries the ELF ``files`` load, as reported by ``ldd`` (empty when ``ldd`` is unavailable)."""
+    try:
+        text = subprocess.run(["ldd", *files], capture_output=True, text=True, timeout=60, env=MINIMAL_ENV,
+                              cwd="/").stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    libs = set()
+    for line in text.splitlines():
+        match = re.search(r"=>\s*(/\S+)\s+\(", line) or re.match(r"\s*(/\S+)\s+\(0x", line)
+        if match:
+            libs.add(match.group(1))
+    return libs
 
 
-def hide_paths(extra: tuple[str, ...] = ()) -> list[str]:
-    """Default hidden directories, the current working directory and ``extra``."""
-    paths = list(DEFAULT_HIDE) + list(extra)
-    cwd = os.getcwd()
-    if cwd != "/" and not any(cwd == p or cwd.startswith(p.rstrip("/") + "/") for p in paths):
-        paths.append(cwd)
-    return paths
+@functools.lru_cache(maxsize=1)
+def sandbox_needs() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """What the sandboxed interpreter needs: (read-only paths, device nodes, directories to mask inside them).
+
+    Read-only: the interpreter binary, the directories of its isolated import path (``python -I -S``: the
+    standard library and ``lib-dynload``) and the shared libraries it and those extension modules load (what the
+    worker script has mapped once it has imported what a zygote imports, plus ``ldd`` of every extension module
+    but ``SKIP_EXTENSIONS``). Masked: ``site-packages`` inside them (not the standard library).
+    Computed once per process (about 0.3 s).
+    """
+    probe = subprocess.run([interpreter(), "-I", "-S", str(WORKER_SCRIPT), "probe", "{}"], capture_output=True,
+                           text=True, timeout=60, env=MINIMAL_ENV, cwd="/")
+    if probe.returncode != 0:
+        raise RuntimeError(f"cannot inspect the interpreter: {probe.stderr.strip()[-300:]}")
+    found = json.loads(probe.stdout)
+    import_dirs = [os.path.normpath(p) for p in found["path"] if os.path.exists(p)]
+    extensions = []
+    for directory in import_dirs:
+        if os.path.isdir(directory):
+            for name in sorted(os.listdir(directory)):
+                if name.endswith(".so") and name.split(".")[0] not in SKIP_EXTENSIONS:
+                    extensions.append(os.path.join(directory, name))
+    libs = {p for p in found["maps"] if os.path.isfile(p)} | _ldd([interpreter(), *extensions])
+    read_only = sorted({interpreter(), *import_dirs, *libs})
+    masks = sorted(os.path.join(d, "site-packages") for d in import_dirs
+                   if os.path.isdir(os.path.join(d, "site-packages")))
+    devices = tuple(d for d in DEVICES if os.path.exists(d) and stat.S_ISCHR(os.stat(d).st_mode))
+    return tuple(read_only), devices, tuple(masks)
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _resolve(path: str, links: dict[str, str], depth: int = 0) -> str:
+    """The real path of ``path``, recording each symbolic link met on the way in ``links`` (link -> target)."""
+    if depth > 40:
+        raise RuntimeError(f"too many levels of symbolic links resolving {path}")
+    parts = Path(os.path.normpath(path)).parts[1:]
+    current = "/"
+    for i, part in enumerate(parts):
+        step = os.path.join(current, part)
+        if os.path.islink(step):
+            target = os.readlink(step)
+            links[step] = target
+            return _resolve(os.path.normpath(os.path.join(current, target, *parts[i + 1:])), links, depth + 1)
+        current = step
+    return current
+
+
+@functools.lru_cache(maxsize=16)
+def root_layout(hide: tuple[str, ...] = ()) -> tuple[tuple[str, ...], ...]:
+    """How a worker's new root is built: every path it holds, in creation order (the allowlist).
+
+    Operations: ``("dir", path)`` an empty directory of mode 0111 (traversable, not listable), ``("link", path,
+    target)`` a symbolic link as on the host, ``("ro", path, "d"|"f")`` a read-only bind mount of the host path,
+    ``("dev", path, "f")`` a device node bound in, ``("mask", path)`` an empty read-only tmpfs over a directory
+    inside a bound one (``site-packages``, and ``hide`` entries that lie inside the allowlist). Paths keep their
+    host names, and every symbolic link on the way to them is reproduced, so the interpreter finds everything
+    where it was built to look. A private tmpfs on ``/tmp`` is added by the worker; nothing else exists: no
+    ``/proc``, no ``/etc``, no ``/home``, no checkout.
+    """
+    read_only, devices, masks = sandbox_needs()
+    links: dict[str, str] = {}
+    binds: dict[str, str] = {}
+    for path in read_only:
+        if os.path.exists(path):
+            binds[_resolve(path, links)] = "ro"
+    for path in devices:
+        binds[_resolve(path, links)] = "dev"
+    bound_dirs = [p for p in binds if os.path.isdir(p)]
+
+    def inside(path: str) -> bool:
+        return any(path != d and _under(path, d) for d in bound_dirs)
+
+    binds = {p: kind for p, kind in binds.items() if not inside(p)}
+    links = {p: t for p, t in links.items() if not inside(p)}
+    scaffold = set()
+    for path in [*binds, *links]:
+        parent = os.path.dirname(path)
+        while parent != "/":
+            scaffold.add(parent)
+            parent = os.path.dirname(parent)
+    ops: list[tuple[str, ...]] = [("dir", d) for d in sorted(scaffold)]
+    ops += [("link", p, t) for p, t in sorted(links.items())]
+    ops += [(kind, p, "d" if os.path.isdir(p) else "f") for p, kind in sorted(binds.items())]
+    hidden = {os.path.realpath(m) for m in (*masks, *hide)}
+    ops += [("mask", m) for m in sorted(hidden) if os.path.isdir(m) and inside(m)]
+    return tuple(ops)
+
+
+def stage_dir(layout: tuple[tuple[str, ...], ...]) -> str:
+    """A host directory to build the new root on: it exists, is no link, and holds no path of the layout."""
+    sources = [op[1] for op in layout if op[0] in ("ro", "dev")]
+    for candidate in STAGES:
+        if os.path.isdir(candidate) and not os.path.islink(candidate) and not any(
+                _under(s, candidate) for s in sources):
+            return candidate
+    raise RuntimeError(f"no directory to build the sandbox root on (tried {', '.join(STAGES)})")
+
+
+LANDLOCK_CREATE_RULESET, LANDLOCK_CREATE_RULESET_VERSION = 444, 1
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version (0: Landlock is not available)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.syscall.restype = ctypes.c_long
+        version = libc.syscall(ctypes.c_long(LANDLOCK_CREATE_RULESET), None, ctypes.c_size_t(0),
+                               ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))
+    except (OSError, AttributeError):  # pragma: no cover - no libc
+        return 0
+    return max(int(version), 0)
 
 
 _RESERVED: set[int] = set()
@@ -264,7 +390,7 @@ def _bwrap_supports_size(binary: str) -> bool:
 
 
 class BwrapSpawner:
-    """Starts each worker inside bubblewrap (namespaces, read-only root, private /tmp, hidden dirs by bwrap)."""
+    """Starts each worker inside bubblewrap (namespaces; a root of only the allowlist, read-only; private /tmp)."""
 
     def __init__(self, cfg: dict[str, object]) -> None:
         binary = bwrap_path()
@@ -276,23 +402,25 @@ class BwrapSpawner:
         self.size_args = ["--size", str(cfg["tmpfs_bytes"])] if _bwrap_supports_size(binary) else []
 
     def command(self, cfg: dict[str, object]) -> list[str]:
-        """The bwrap command line for one worker."""
+        """The bwrap command line for one worker: the allowlisted root of ``root_layout``, nothing else."""
         args = [self.binary, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
-                "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+                "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]  # --unshare-all, user ns only if not root
         if os.geteuid() != 0:
             args.append("--unshare-user")
-        args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *self.size_args, "--tmpfs", "/tmp"]
-        for path in cfg["hide"]:  # type: ignore[attr-defined]
-            if os.path.isdir(path) and not os.path.islink(path) and path != "/tmp":
-                args += ["--tmpfs", path]
-        for path in cfg["expose"]:  # type: ignore[attr-defined]
-            hidden = [h for h in cfg["hide"] if path.startswith(h.rstrip("/") + "/")]  # type: ignore[attr-defined]
-            if hidden:  # bwrap would create the directories down to the mount point without read access
-                parts = Path(path).relative_to(hidden[0]).parts
-                for i in range(1, len(parts)):
-                    args += ["--perms", "0755", "--dir", str(Path(hidden[0], *parts[:i]))]
-            args += ["--ro-bind", path, path]
-        args += ["--chdir", "/tmp", "--", interpreter(), "-I", "-S", "-c", self.source, "bwrap", json.dumps(cfg)]
+        for op in cfg["root"]:  # type: ignore[attr-defined]
+            kind, path = op[0], op[1]
+            if kind == "dir":
+                args += ["--perms", "0111", "--dir", path]
+            elif kind == "link":
+                args += ["--symlink", op[2], path]
+            elif kind == "ro":
+                args += ["--ro-bind", path, path]
+            elif kind == "dev":
+                args += ["--dev-bind", path, path]
+            elif kind == "mask":
+                args += ["--perms", "0111", "--tmpfs", path, "--remount-ro", path]
+        args += [*self.size_args, "--perms", "1777", "--tmpfs", "/tmp", "--chmod", "0111", "/", "--remount-ro", "/",
+                 "--chdir", "/tmp", "--", interpreter(), "-I", "-S", "-c", self.source, "bwrap", json.dumps(cfg)]
         return args
 
     def spawn(self, uid: int, workdir: str) -> Spawned:
