@@ -12,9 +12,16 @@ from vecreward_envs.completion import as_text
 MAX_COMPLETION_CHARS = 100_000
 """Completions are cut to this many characters before parsing."""
 
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)```", re.DOTALL)
-_DSL_TAG = re.compile(r"<dsl>(.*?)</dsl>", re.DOTALL | re.IGNORECASE)
-_DEF = re.compile(rf"^\s*def\s+{ENTRY_POINT}\s*\(", re.MULTILINE)
+# These patterns cost linear time on any text (issue 16); each matches exactly what its first form matched.
+# _FENCE was ```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)```: its two blank runs around an empty language backtracked
+# in O(k^2) on '```' + ' ' * k. The optional group reads the same headers (findall gives '' for a missing one).
+# _DEF was ^\s*def...: from every line start \s* ran over all the newlines that follow, O(n^2) on '\n' * n. A
+# whitespace run holding a newline has a line start after its last newline, so from a line start only blanks
+# other than newlines need skipping: the same texts match.
+_FENCE = re.compile(r"```[ \t]*(?:([A-Za-z0-9_+-]+)[ \t]*)?\n(.*?)```", re.DOTALL)
+_DSL_OPEN = re.compile("<dsl>", re.IGNORECASE)
+_DSL_CLOSE = re.compile("</dsl>", re.IGNORECASE)
+_DEF = re.compile(rf"^[^\S\n]*def\s+{ENTRY_POINT}\s*\(", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,20 @@ def parse_python(completion: object) -> ParsedAnswer:
     return ParsedAnswer("python", "", (), False, _join(note, f"no code defining {ENTRY_POINT}() was found"))
 
 
+def _first_dsl(text: str) -> str | None:
+    """The body of the first ``<dsl>...</dsl>`` (case-insensitive), None when there is none.
+
+    The first opening tag, then the first closing tag after it: the first match of the non-greedy
+    ``<dsl>(.*?)</dsl>``, in linear time (the regex scanned on from every opening tag when no closing one followed;
+    if the first opening tag has no closing tag after it, no later one has either).
+    """
+    opening = _DSL_OPEN.search(text)
+    if opening is None:
+        return None
+    closing = _DSL_CLOSE.search(text, opening.end())
+    return None if closing is None else text[opening.end():closing.start()]
+
+
 def parse_dsl(completion: object, problem: CodeProblem | None = None) -> ParsedAnswer:
     """The tokens of the first ``<dsl>...</dsl>`` (argument names of ``problem`` may stand for arg0/arg1).
 
@@ -69,10 +90,9 @@ def parse_dsl(completion: object, problem: CodeProblem | None = None) -> ParsedA
     text, note = _as_text(completion)
     if text is None:
         return ParsedAnswer("dsl", "", (), False, note)
-    match = _DSL_TAG.search(text)
-    if match is None:
+    body = _first_dsl(text)
+    if body is None:
         return ParsedAnswer("dsl", "", (), False, _join(note, "no <dsl>...</dsl> tag"))
-    body = match.group(1)
     if problem is not None:
         for i, name in enumerate(problem.arg_names):
             body = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", f"arg{i}", body)

@@ -7,6 +7,7 @@ reason, and an empty route scores the zero vector (it never reaches E).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,9 @@ from vecreward_envs.maze.instance import MazeInstance
 MAX_COMPLETION_CHARS = 200_000
 """Completions are cut to this many characters before parsing, so a runaway generation costs bounded time."""
 
-_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_ANSWER_OPEN = re.compile("<answer>", re.IGNORECASE)
+_ANSWER_CLOSE = re.compile("</answer>", re.IGNORECASE)
+_ROUTE_TAG = re.compile(r"<(/?)route_(\d+)>", re.IGNORECASE)
 _MOVE = re.compile(r"\b(UP|DOWN|LEFT|RIGHT)\b")
 _CODE_OF = {name: code for code, name in enumerate(MOVE_NAMES)}
 _SINGLE_OUTPUT = "Output moves in <answer>...</answer> tags, e.g., <answer>UP UP RIGHT</answer>."
@@ -90,6 +93,59 @@ _EXAMPLES = (
 )
 
 
+# Tagged parts are found in linear time: the first opening tag, then the first closing tag after it. That is the
+# first match of the non-greedy ``<answer>(.*?)</answer>`` (DOTALL, IGNORECASE), without its quadratic cost: a
+# regex search scans on from every opening tag when no closing one follows (``'<answer>' * 25000`` took seconds).
+# If the first opening tag has no closing tag after it, no later one has either.
+def _first_answer(text: str, pos: int = 0) -> str | None:
+    """The body of the first ``<answer>...</answer>`` at or after ``pos`` (None: none)."""
+    found = _next_answer(text, pos)
+    return None if found is None else found[0]
+
+
+def _next_answer(text: str, pos: int) -> tuple[str, int] | None:
+    """(body, end) of the first ``<answer>...</answer>`` starting at or after ``pos``; None when there is none."""
+    opening = _ANSWER_OPEN.search(text, pos)
+    if opening is None:
+        return None
+    closing = _ANSWER_CLOSE.search(text, opening.end())
+    if closing is None:
+        return None
+    return text[opening.end():closing.start()], closing.end()
+
+
+def _answer_bodies(text: str) -> list[str]:
+    """Bodies of the successive non-overlapping ``<answer>...</answer>`` (what ``findall`` of the regex gives)."""
+    bodies: list[str] = []
+    pos = 0
+    while (found := _next_answer(text, pos)) is not None:
+        bodies.append(found[0])
+        pos = found[1]
+    return bodies
+
+
+def _route_bodies(text: str, m: int) -> list[str | None]:
+    """For i = 1..m the body of the first ``<route_i>...</route_i>`` (case-insensitive), None when there is none.
+
+    One pass over the route tags (then a binary search per route), so the cost is linear in the text whatever m.
+    """
+    first_open: dict[str, int] = {}
+    closes: dict[str, list[int]] = {}
+    for tag in _ROUTE_TAG.finditer(text):
+        if tag.group(1):
+            closes.setdefault(tag.group(2), []).append(tag.start())
+        else:
+            first_open.setdefault(tag.group(2), tag.end())
+    bodies: list[str | None] = []
+    for i in range(1, m + 1):
+        key = str(i)
+        start = first_open.get(key)
+        ends = closes.get(key, [])
+        k = -1 if start is None else bisect_left(ends, start)
+        bodies.append(text[start:ends[k]] if start is not None and k < len(ends) else None)
+    return bodies
+
+
 def _moves_of(text: str) -> np.ndarray:
     return np.array([_CODE_OF[w] for w in _MOVE.findall(text.upper())], dtype=np.int8)
 
@@ -108,15 +164,15 @@ def parse_route(completion: object, *, strict: bool = False) -> ParsedRoute:
     text, note = _as_text(completion)
     if text is None:
         return ParsedRoute(np.zeros(0, np.int8), False, note)
-    match = _ANSWER.search(text)
-    if match is None:
+    body = _first_answer(text)
+    if body is None:
         if strict:
             return ParsedRoute(np.zeros(0, np.int8), False, _join(note, "no <answer>...</answer> tag"))
         moves = _moves_of(text)
         reason = "no <answer>...</answer> tag; moves read from the whole text" if moves.size else (
             "no <answer>...</answer> tag and no moves in the text")
         return ParsedRoute(moves, False, _join(note, reason))
-    moves = _moves_of(match.group(1))
+    moves = _moves_of(body)
     if moves.size == 0:
         return ParsedRoute(moves, False, _join(note, "the <answer> tag holds no UP/DOWN/LEFT/RIGHT moves"))
     return ParsedRoute(moves, not note, note)
@@ -134,10 +190,7 @@ def parse_chain(completion: object, m: int) -> list[ParsedRoute]:
     empty = ParsedRoute(np.zeros(0, np.int8), False, "")
     if text is None:
         return [ParsedRoute(empty.moves, False, note)] * m
-    tagged: list[str | None] = []
-    for i in range(1, m + 1):
-        match = re.search(rf"<route_{i}>(.*?)</route_{i}>", text, re.DOTALL | re.IGNORECASE)
-        tagged.append(match.group(1) if match else None)
+    tagged = _route_bodies(text, m)
     if any(t is not None for t in tagged):
         out = []
         for i, body in enumerate(tagged, start=1):
@@ -150,7 +203,7 @@ def parse_chain(completion: object, m: int) -> list[ParsedRoute]:
         return out
     parts = [p.strip() for p in text.split("---") if p.strip()]
     if len(parts) < 2:
-        parts = _ANSWER.findall(text)
+        parts = _answer_bodies(text)
     if len(parts) < 2:
         parts = [text]
     reason = _join(note, "no <route_i> tags; routes read from a fallback format")

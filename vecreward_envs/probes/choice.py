@@ -22,6 +22,26 @@ PROBE_VECTORS = np.array(
 """[V, 2] reward vector of each option."""
 FRONT = (0, 1, 2, 3)
 """Options on the Pareto front."""
+_INT_DIGITS = 640
+"""``int()`` converts this many digits whatever ``sys.set_int_max_str_digits`` says (4300 by default)."""
+
+
+def option_below(digits: str, n_options: int) -> int:
+    """``int(digits)`` when it is below ``n_options``, else -1; never raises.
+
+    ``digits`` are the digits read in an ``<answer>`` tag. ``int()`` refuses more than 4300 digits (ValueError: the
+    parsers raised on such an answer), so a longer number is read digit by digit, stopping as soon as it reaches
+    ``n_options`` (leading zeros, in any script, still count as zeros).
+    """
+    if len(digits) <= _INT_DIGITS:
+        value = int(digits)
+        return value if value < n_options else -1
+    value = 0
+    for ch in digits:
+        value = value * 10 + int(ch)
+        if value >= n_options:
+            return -1
+    return value
 
 
 @dataclass(frozen=True)
@@ -119,8 +139,9 @@ class ProbeFamily:
     def parse(self, completion: object) -> ParsedChoice:
         """The option of ``<answer>k</answer>``; never raises (unreadable: choice -1 and a reason)."""
         match = re.search(r"<answer>\s*(\d+)\s*</answer>", completion) if isinstance(completion, str) else None
-        if match and int(match.group(1)) < len(PROBE_VECTORS):
-            return ParsedChoice(int(match.group(1)), True, "")
+        choice = option_below(match.group(1), len(PROBE_VECTORS)) if match else -1
+        if choice >= 0:
+            return ParsedChoice(choice, True, "")
         return ParsedChoice(-1, False, "no <answer>k</answer> with a valid option k")
 
     def format_answer(self, instance: ProbeInstance, answer: object) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vecreward_envs.probes._staged import StagedCursor, first_tokens
+from vecreward_envs.probes.choice import option_below
 from vecreward_envs.protocols import StructuredView, SuccessObjectives, TextView, passes_upper_bound
 
 
@@ -175,7 +176,7 @@ class ConfidenceFamily:
         text = completion if isinstance(completion, str) else ""
         a = re.search(r"<answer>\s*(\d+)\s*</answer>", text)
         q = re.search(r"<confidence>\s*([01](?:\.\d+)?)\s*</confidence>", text)
-        option = int(a.group(1)) if a and int(a.group(1)) < self.config.n_options else -1
+        option = option_below(a.group(1), self.config.n_options) if a else -1
         conf = float(q.group(1)) if q and float(q.group(1)) <= 1.0 else float("nan")
         ok = option >= 0 and not np.isnan(conf)
         return ParsedConfidence(option, conf, ok, "" if ok else

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vecreward_envs.probes._staged import StagedCursor, first_tokens
+from vecreward_envs.probes.choice import option_below
 from vecreward_envs.protocols import StructuredView, SuccessObjectives, TextView, passes_upper_bound
 
 
@@ -129,7 +130,7 @@ class EasyHardFamily:
         """The format tag and the option; never raises (unreadable option: -1 and a reason)."""
         text = completion if isinstance(completion, str) else ""
         a = re.search(r"<answer>\s*(\d+)\s*</answer>", text)
-        option = int(a.group(1)) if a and int(a.group(1)) < self.config.n_options else -1
+        option = option_below(a.group(1), self.config.n_options) if a else -1
         return ParsedEasyHard(text.lstrip().startswith("<tagged/>"), option, option >= 0,
                               "" if option >= 0 else "no <answer>k</answer> with a valid option k")
 

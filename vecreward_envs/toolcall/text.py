@@ -6,6 +6,7 @@ Output format (ToolRL): ``<think>...</think>``, then ``<tool_call>`` with one JS
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -24,7 +25,6 @@ MAX_COMPLETION_CHARS = 100_000
 NUMBER_TOLERANCE = 0.05
 """Numbers match a candidate within half the 1-decimal rounding step."""
 _TAGS = ("<think>", "</think>", "<tool_call>", "</tool_call>", "<response>", "</response>")
-_RESPONSE = re.compile(r"<response>(.*?)</response>", re.DOTALL)
 
 _INTRO = """You are a helpful dialogue assistant capable of leveraging tool calls to solve user tasks and provide \
 structured chat responses.
@@ -110,6 +110,172 @@ def parse_completion(completion: object) -> ParsedCompletion:
         return ParsedCompletion(False, f"unreadable completion ({type(exc).__name__})")
 
 
+_DECODER = json.JSONDecoder()
+"""Configured as ``json.loads``' own default decoder."""
+_JSON_WS = " \t\n\r"
+"""What ``json.loads`` skips around a value (its ``json.decoder.WHITESPACE``)."""
+_JSON_START = frozenset('{["-0123456789tfnNI')
+"""The first characters of a JSON value (``json.loads`` accepts NaN, Infinity and -Infinity)."""
+_JSON_CLOSER = {"{": "}", "[": "]", '"': '"'}
+"""The last character of an object, an array and a string."""
+_NOT_JSON = object()
+"""What ``_json_value`` returns where ``json.loads`` raises."""
+_SHORT_LINE = 32
+"""``_read_calls`` checks lines up to this long with ``_json_text`` before it decodes any (shorter than 640 digits,
+the least that int() converts whatever its limit, and than the 60 characters ``_short`` keeps)."""
+_JSON_DEPTH = 6
+"""``_json_text`` reads JSON nested up to this deep; a line of at most twice as many characters never nests deeper."""
+
+
+def _json_text_pattern(depth: int) -> str:
+    """A regex of the JSON texts without surrounding whitespace nested at most ``depth`` deep (for ``fullmatch``).
+
+    It accepts exactly what ``json.loads`` accepts (``strict``, NaN and Infinity) from a text that starts and ends
+    with no whitespace and holds no newline, but for the size of integers (int() refuses over 4300 digits). An
+    array and an object each refer to the level below, so the pattern doubles with each level (32k characters at
+    depth 6); a comma must not be followed by the closing bracket. The grammar has one parse, so a failing match
+    gives up after a character or two at each choice point: a match costs linear time.
+    """
+    ws = r"[ \t\r]*"
+    string = r'"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"'
+    scalar = rf"(?:{string}|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null|NaN|-?Infinity)"
+    value = scalar
+    for _ in range(depth):
+        array = rf"\[{ws}(?:\]|(?:{value}{ws}(?:,{ws}(?!\])|(?=\])))+\])"
+        obj = rf"\{{{ws}(?:\}}|(?:{string}{ws}:{ws}{value}{ws}(?:,{ws}(?!\}})|(?=\}})))+\}})"
+        value = rf"(?:{scalar}|{array}|{obj})"
+    return value
+
+
+@functools.cache
+def _json_text() -> re.Pattern[str]:
+    """See ``_json_text_pattern`` (compiled on first use: about 50 ms)."""
+    return re.compile(_json_text_pattern(_JSON_DEPTH))
+
+
+def _json_value(line: str) -> object:
+    """``json.loads(line)``, or ``_NOT_JSON`` where it raises ValueError or RecursionError.
+
+    The steps of ``json.loads`` on a ``str``: skip JSON whitespace, scan one value with the same C scanner, then
+    only whitespace may follow. A line whose first character cannot start a value, or whose object, array or
+    string cannot end where the line ends, is refused without scanning (``json.loads`` spends about 3 us building
+    and raising an error on a bad line).
+    """
+    start = len(line) - len(line.lstrip(_JSON_WS)) if line[:1] in _JSON_WS else 0
+    first = line[start:start + 1]
+    if first not in _JSON_START:  # also refuses "" and a BOM, as json.loads does
+        return _NOT_JSON
+    closer = _JSON_CLOSER.get(first)
+    if closer is not None:
+        stop = len(line.rstrip(_JSON_WS)) if line[-1:] in _JSON_WS else len(line)
+        if stop - start < 2 or line[stop - 1] != closer:
+            return _NOT_JSON
+    try:
+        _, end = value = _DECODER.scan_once(line, start)
+    except (StopIteration, ValueError, RecursionError):  # ValueError: also an int of over 4300 digits
+        return _NOT_JSON
+    if end != len(line) and line[end:].strip(_JSON_WS):
+        return _NOT_JSON
+    return value[0]
+
+
+def _first_response(text: str) -> str | None:
+    """The body of the first ``<response>...</response>``, None when there is none.
+
+    The first opening tag, then the first closing tag after it: the first match of the non-greedy
+    ``<response>(.*?)</response>``, in linear time (the regex scanned on from every opening tag when no closing one
+    followed, O(n^2) on ``'<response>' * n``; if the first opening tag is not closed, no later one is).
+    """
+    start = text.find("<response>")
+    if start < 0:
+        return None
+    start += len("<response>")
+    end = text.find("</response>", start)
+    return None if end < 0 else text[start:end]
+
+
+_MANY_LINES = 64
+"""A ``<tool_call>`` body of this many lines or more is read by ``_read_calls_bulk``."""
+
+
+def _read_calls(body: str, calls: list[tuple[str | None, dict]], problems: list[str]) -> None:
+    """Append the (name, parameters) of each non-blank line of a ``<tool_call>`` body, and what is wrong with it.
+
+    A line that is not JSON, or not a ``{"name": str, "parameters": object}`` call, gives ``(None, {})`` (or what
+    part of a call it has) and a problem: what ``json.loads`` line by line gave. A body of a few lines is read line
+    by line, a long one in bulk (the same results).
+    """
+    if body.count("\n") < _MANY_LINES:
+        _read_calls_each(body, calls, problems)
+    else:
+        _read_calls_bulk(body, calls, problems)
+
+
+_NOT_A_CALL = ' is not a {"name": str, "parameters": object} call: '
+
+
+def _read_calls_each(body: str, calls: list[tuple[str | None, dict]], problems: list[str]) -> None:
+    """``_read_calls`` line by line (``json.loads`` with a cheap refusal of bad lines)."""
+    for n_line, line in enumerate(body.split("\n"), 1):
+        line = line.strip()
+        if not line:
+            continue
+        obj = _json_value(line)
+        if obj is _NOT_JSON:
+            calls.append((None, {}))
+            problems.append(f"tool_call line {n_line} is not JSON: {_short(line)!r}")
+            continue
+        name = obj.get("name") if isinstance(obj, dict) else None
+        params = obj.get("parameters") if isinstance(obj, dict) else None
+        if not isinstance(name, str) or not isinstance(params, dict):
+            calls.append((name if isinstance(name, str) else None, params if isinstance(params, dict) else {}))
+            problems.append(f"tool_call line {n_line}{_NOT_A_CALL}{_short(line)!r}")
+            continue
+        calls.append((name, params))
+
+
+def _read_calls_bulk(body: str, calls: list[tuple[str | None, dict]], problems: list[str]) -> None:
+    """``_read_calls`` for a block of up to tens of thousands of lines.
+
+    A regex (``_json_text``) says which distinct short lines are JSON; only objects, long lines and lines that may
+    nest deeper than the regex reads are decoded, once per distinct line. A line with a parameters object is
+    decoded again at each occurrence, so that every call has its own dict, as before. The ``(name, {})`` entries
+    of lines without one are shared, one per name (equal to what each line had before: one tuple instead of tens
+    of thousands for the garbage collector to track).
+    """
+    not_a_call, not_json = _NOT_A_CALL, " is not JSON: "
+    lines = [line.strip() for line in body.split("\n")]
+    distinct = set(lines)
+    distinct.discard("")
+    # line -> (its name, what is wrong with it, its repr (cut), its parameters are an object: decode it at each
+    # occurrence). The regex settles JSON that is not an object and lines that are not JSON; the rest is decoded.
+    kinds: dict[str, tuple[str | None, str, str, bool]] = {}
+    undecided: list[str] = []
+    is_json = _json_text().fullmatch
+    for line in distinct:
+        if len(line) <= _SHORT_LINE:  # short lines are many; a long one is decoded (a bad one costs about 3 us)
+            if is_json(line) is not None:
+                if line[0] != "{":
+                    kinds[line] = None, not_a_call, repr(line), False
+                    continue
+            elif len(line) <= 2 * _JSON_DEPTH or line.count("[") + line.count("{") <= _JSON_DEPTH:
+                kinds[line] = None, not_json, repr(line), False
+                continue
+        undecided.append(line)
+    for line in undecided:  # objects, long lines, and lines that may nest deeper than the regex reads
+        obj = _json_value(line)
+        name, params = (obj.get("name"), obj.get("parameters")) if isinstance(obj, dict) else (None, None)
+        name = name if isinstance(name, str) else None
+        has_params = isinstance(params, dict)
+        wrong = not_json if obj is _NOT_JSON else "" if name is not None and has_params else not_a_call
+        kinds[line] = name, wrong, wrong and repr(_short(line)), has_params
+    shared = {kind[0]: (kind[0], {}) for kind in kinds.values() if not kind[3]}
+    calls.extend([(kind[0], _json_value(line)["parameters"]) if kind[3] else shared[kind[0]]  # type: ignore[index]
+                  for line in lines if line for kind in (kinds[line],)])
+    problems.extend([f"tool_call line {n_line}{kind[1]}{kind[2]}"
+                     for n_line, line in enumerate(lines, 1) if line for kind in (kinds[line],) if kind[1]])
+
+
 def _parse(completion: object) -> ParsedCompletion:
     text, note = _as_text(completion)
     if text is None:
@@ -133,31 +299,12 @@ def _parse(completion: object) -> ParsedCompletion:
         else:
             has_block = True
             body = text[start + len("<tool_call>"): end]
-            for n_line, line in enumerate(body.split("\n"), 1):
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    obj = json.loads(line)
-                except (ValueError, RecursionError):
-                    calls.append((None, {}))
-                    problems.append(f"tool_call line {n_line} is not JSON: {_short(line)!r}")
-                    continue
-                name = obj.get("name") if isinstance(obj, dict) else None
-                params = obj.get("parameters") if isinstance(obj, dict) else None
-                if not isinstance(name, str) or not isinstance(params, dict):
-                    calls.append((name if isinstance(name, str) else None, params if isinstance(params, dict)
-                                  else {}))
-                    problems.append(f"tool_call line {n_line} is not a {{\"name\": str, \"parameters\": object}} "
-                                    f"call: {_short(line)!r}")
-                    continue
-                calls.append((name, params))
+            _read_calls(body, calls, problems)
             if not calls:
                 problems.append("<tool_call> holds no call")
     elif counts[3]:
         problems.append("</tool_call> without <tool_call>")
-    match = _RESPONSE.search(text)
-    response = match.group(1) if match else None
+    response = _first_response(text)
     if response is None and counts[4] + counts[5]:
         problems.append("<response> is not closed")
     return ParsedCompletion(not problems, "; ".join(problems[:4]), tuple(calls), has_block, response, text,
@@ -172,13 +319,18 @@ _FMT_THINK = re.compile(r"^<think>.*?</think>$", re.DOTALL)
 
 
 def toolrl_format(text: str, gt_calls: bool, gt_response: bool) -> float:
-    """ToolRL's R_format in {0, 1}: the tag skeleton the ground truth uses, the tags it needs exactly once."""
+    """ToolRL's R_format in {0, 1}: the tag skeleton the ground truth uses, the tags it needs exactly once.
+
+    The tag counts are checked before the skeleton (the same ``and``, in the other order): with each needed tag
+    present once, every lazy ``.*?`` of the skeleton can stop at one place only, so the match costs linear time,
+    where repeated tags made it backtrack in O(n^2) to O(n^3). The think-only skeleton has one lazy part: linear.
+    """
     if gt_calls and gt_response:
-        ok = bool(_FMT_BOTH.search(text)) and all(text.count(t) == 1 for t in _TAGS[2:])
+        ok = all(text.count(t) == 1 for t in _TAGS[2:]) and bool(_FMT_BOTH.search(text))
     elif gt_calls:
-        ok = bool(_FMT_CALL.search(text)) and text.count("<tool_call>") == 1 and text.count("</tool_call>") == 1
+        ok = text.count("<tool_call>") == 1 and text.count("</tool_call>") == 1 and bool(_FMT_CALL.search(text))
     elif gt_response:
-        ok = bool(_FMT_RESP.search(text)) and text.count("<response>") == 1 and text.count("</response>") == 1
+        ok = text.count("<response>") == 1 and text.count("</response>") == 1 and bool(_FMT_RESP.search(text))
     else:
         ok = bool(_FMT_THINK.search(text))
     return 1.0 if ok else 0.0
@@ -259,7 +411,15 @@ def toolrl_reward(completion: object, task: ToolTask) -> ToolRLScore:
         return ToolRLScore(r_format, -3.0)
     try:
         lines = text.split("<tool_call>")[1].split("</tool_call>")[0].strip().split("\n")
-        pd_tools = [json.loads(line) for line in lines]
+        pd_tools = []
+        seen: dict[str, object] = {}  # a repeated line is decoded once (toolrl_correct only reads the values)
+        for line in lines:
+            obj = seen.get(line, seen)
+            if obj is seen:
+                obj = seen[line] = _json_value(line)
+            if obj is _NOT_JSON:  # json.loads would raise
+                return ToolRLScore(r_format, -3.0)
+            pd_tools.append(obj)
     except Exception:  # noqa: BLE001 - ToolRL: an unreadable call block scores the minimum
         return ToolRLScore(r_format, -3.0)
     return ToolRLScore(r_format, toolrl_correct(task.gt_json, pd_tools))
