@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from agents.compare.report import load_records, tidy_rows
     from agents.compare.verdict import recheck_schemes
     from vecreward_envs.families import make_family
+    from vecreward_envs.protocols import StructuredView, require
 
     console = Console() if Console().is_terminal else Console(width=170)  # pipes/logs: do not cut the table
     out = args.out or Path("runs") / f"compare-{args.budget}"
@@ -71,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         if len(set(tasks)) != len(tasks):
             raise ValueError(f"--tasks names a task twice: {args.tasks!r}")
         families = {task: make_family(task) for task in tasks}
+        for task, family in families.items():  # the small policy answers in the structured view
+            require(family, StructuredView, f"--tasks {task}, since compare trains the small policy,")
         specs = build_grid(tasks, resolve_aggregators(args.aggregators), args.seeds, args.budget, families)
         jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
         if jobs < 1:
@@ -85,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--resume: {out} holds no comparison to continue (no runs/ directory)")
         writable_dir(out, "--out")
     except (TypeError, ValueError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return 2
     (out / "runs").mkdir(parents=True, exist_ok=True)
     write_meta(out, {"budget": args.budget, "steps": BUDGETS[args.budget].steps, "seeds": args.seeds,
@@ -104,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"recheck: {len(again)} run(s) at the {args.recheck_budget} budget in {target}")
             failures += run_grid(console, again, target, jobs, args.backend, args.ray_address)
     except BackendError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return 2
     except (Interrupted, KeyboardInterrupt):
         interrupted = True
@@ -121,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         outputs = assemble(out, header=header, console=console)
     except ValueError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return 1
     if interrupted:
         console.print(f"Partial report: {outputs.report}; continue with --resume --out {out}", soft_wrap=True)
