@@ -163,29 +163,36 @@ class RankAgreement:
     tau: float
     """Kendall's tau-b of the two mean scorings."""
     ci: tuple[float, float]
-    """Bootstrap 95% interval of tau, seeds resampled (paired across the two scorings where seeds match)."""
+    """Bootstrap 95% interval of tau: the shared seeds resampled, one draw for every scheme and both scorings."""
     flipped: tuple[tuple[str, str], ...]
     """Pairs (a, b) with a ahead under the first scoring and b ahead under the second."""
 
 
-def rank_agreement(first: Mapping[str, Sequence[float]], second: Mapping[str, Sequence[float]],
+def rank_agreement(first: Mapping[str, Mapping[int, float]], second: Mapping[str, Mapping[int, float]],
                    rng: np.random.Generator) -> RankAgreement:
-    """Kendall's tau between the mean scorings ``first`` and ``second`` (scheme -> per-seed values), with a CI.
+    """Kendall's tau between the mean scorings ``first`` and ``second`` (scheme -> {seed: value}), with a CI.
 
-    The interval resamples seed indices (the same index for every scheme, as runs are paired by seed).
+    The interval resamples the seeds every scheme has under both scorings, the same draw for every scheme and both
+    scorings (runs are paired by seed). With no shared seed it falls back to resampling each scoring's own seeds.
     """
-    schemes = tuple(s for s in first if s in second and _finite(first[s]).size and _finite(second[s]).size)
+    schemes = tuple(s for s in first if s in second and _finite(list(first[s].values())).size
+                    and _finite(list(second[s].values())).size)
     if len(schemes) < 2:
         return RankAgreement(schemes, float("nan"), (float("nan"), float("nan")), ())
-    a = [np.asarray(first[s], dtype=np.float64) for s in schemes]
-    b = [np.asarray(second[s], dtype=np.float64) for s in schemes]
-    mean_a, mean_b = np.array([np.nanmean(v) for v in a]), np.array([np.nanmean(v) for v in b])
+    mean_a = np.array([np.nanmean(list(first[s].values())) for s in schemes])
+    mean_b = np.array([np.nanmean(list(second[s].values())) for s in schemes])
     tau = kendall_tau(mean_a, mean_b)
+    shared = sorted(set.intersection(*[set(first[s]) & set(second[s]) for s in schemes]))
     taus = []
-    n_a, n_b = min(v.size for v in a), min(v.size for v in b)
     for _ in range(1000):
-        ia, ib = rng.integers(0, n_a, n_a), rng.integers(0, n_b, n_b)
-        t = kendall_tau(np.array([np.nanmean(v[ia]) for v in a]), np.array([np.nanmean(v[ib]) for v in b]))
+        if shared:
+            seeds = [shared[i] for i in rng.integers(0, len(shared), len(shared))]
+            a = [np.nanmean([first[s][k] for k in seeds]) for s in schemes]
+            b = [np.nanmean([second[s][k] for k in seeds]) for s in schemes]
+        else:
+            a = [np.nanmean(rng.choice(list(first[s].values()), len(first[s]))) for s in schemes]
+            b = [np.nanmean(rng.choice(list(second[s].values()), len(second[s]))) for s in schemes]
+        t = kendall_tau(np.array(a), np.array(b))
         if math.isfinite(t):
             taus.append(t)
     ci = (float(np.quantile(taus, 0.025)), float(np.quantile(taus, 0.975))) if taus else (float("nan"),) * 2
@@ -247,7 +254,9 @@ class Verdict:
         lower = [f"{c.scheme} {word} by {_num(c.difference)} [{_num(c.ci[0])}, {_num(c.ci[1])}]"
                  for c in self.comparisons if c.scheme not in self.tied]
         text = f"{task}, {name}: {lead}" + ("; " + "; ".join(lower) if lower else "")
-        if self.too_few_seeds:
+        if self.too_few_seeds and self.seeds_to_separate is None:
+            text += f" ({self.seeds} seed: no spread to test with or to estimate from; run more seeds)"
+        elif self.too_few_seeds:
             runner = self.comparisons[0].scheme
             text += (f" ({self.seeds} seed(s) cannot separate them: at the observed spread about "
                      f"{self.seeds_to_separate} seeds would separate {self.best} from {runner}, the runner-up)")
@@ -302,8 +311,8 @@ def verdict(values: Mapping[str, Mapping[int, float]], metric: str, *, higher_is
         runner = comparisons[0]
         shared = sorted(set(clean[best]) & set(clean[runner.scheme]))
         d = np.array([sign * (clean[best][k] - clean[runner.scheme][k]) for k in shared])
-        needed = seeds_needed(float(d.mean()), float(d.std(ddof=1)) if d.size > 1 else float("nan"))
-    too_few = len(tied) == len(clean) > 1 and needed is not None and needed > seeds
+        needed = seeds_needed(float(d.mean()), float(d.std(ddof=1))) if d.size > 1 else None
+    too_few = len(tied) == len(clean) > 1 and (seeds < 2 or (needed is not None and needed > seeds))
     return Verdict(metric=metric, higher_is_better=higher_is_better, means=means, cis=cis, best=best, tied=tied,
                    comparisons=comparisons, seeds=seeds, alpha=alpha, too_few_seeds=too_few,
                    seeds_to_separate=needed)

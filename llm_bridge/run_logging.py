@@ -9,11 +9,13 @@ Layout::
     run_dir/checkpoints/previous.pt   the one before it (kept in case latest.pt is lost)
 
 Crash safety: ``config.json`` and checkpoints are written to a temporary file and renamed over the old one, so a
-kill leaves the old file or the new one, never half of either. Metric lines are appended as they come (a live
-``tail -f`` works), and at every checkpoint the whole file is rewritten the same atomic way from the lines that
-parse, so a line torn by a kill is gone by the next checkpoint. Readers skip a torn line. On resume, a checkpoint
-is used only when it loads and the metrics file holds a line for every step up to it; otherwise the previous
-checkpoint is tried, and then a fresh start. Each such decision is one line in ``notes``.
+kill leaves the old file or the new one, never half of either. Metric lines are appended as they come (follow
+them with ``tail -F``: the file is replaced at checkpoints), and at every checkpoint the whole file is rewritten
+the same atomic way from the lines that parse, so a line torn by a kill is gone by the next checkpoint. Readers
+skip a torn line. On resume, a checkpoint is used only when it loads, holds every field a resume needs, and the
+metrics file holds a line for every step up to it; otherwise the previous checkpoint is tried, and then a fresh
+start (a skipped checkpoint is renamed ``*.bad``, so it can never replace a good one). Temporary files left by a
+kill are removed. Each such decision is one line in ``notes``.
 """
 
 from __future__ import annotations
@@ -59,6 +61,10 @@ def read_metrics_file(path: Path) -> tuple[list[dict[str, Any]], int]:
     return rows, bad
 
 
+CHECKPOINT_KEYS = ("step", "policy", "instance_rng", "aggregator_rng")
+"""What a checkpoint must hold for a resume."""
+
+
 def complete_through(rows: list[dict[str, Any]], step: int) -> bool:
     """Whether ``rows`` hold a line for every step from 0 to ``step``."""
     seen = {row["step"] for row in rows}
@@ -94,6 +100,8 @@ class RunLogger:
         elif self.metrics_path.exists() and not resume:
             raise FileExistsError(f"{self.dir} already holds a run; pass resume=True (--resume) or another run_dir")
         (self.dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        for stale in [*self.dir.glob("*.tmp"), *(self.dir / "checkpoints").glob("*.tmp")]:
+            stale.unlink(missing_ok=True)  # half-written by a killed process; the real file is intact
         _atomic_write(self.config_path, config_json.encode())
         self._writer = None
         if tensorboard:
@@ -145,34 +153,36 @@ class RunLogger:
         _atomic_write(self.checkpoint_path, buffer.getvalue())
 
     def load_checkpoint(self) -> dict[str, Any] | None:
-        """The newest checkpoint that loads and that the metrics file covers (a line for every step up to it).
+        """The newest checkpoint that loads, holds ``CHECKPOINT_KEYS`` and that the metrics file covers.
 
-        None when there is none: the run starts over. Skipped checkpoints are explained in ``notes``.
+        None when there is none: the run starts over. Skipped checkpoints are renamed ``<name>.bad`` (so that the
+        next save cannot rotate one over a good ``previous.pt``) and explained in ``notes``.
         """
-        import pickle
-        import zipfile
-
         import torch
 
         rows, _ = read_metrics_file(self.metrics_path)
         for path in (self.checkpoint_path, self.previous_path):
             if not path.exists():
                 continue
+            problem = None
             try:
                 state = torch.load(path, weights_only=False)
-                step = int(state["step"])
-            except (OSError, RuntimeError, EOFError, KeyError, TypeError, ValueError, pickle.UnpicklingError,
-                    zipfile.BadZipFile) as exc:
-                self.notes.append(f"{path.name} is unreadable ({type(exc).__name__}): skipped")
-                continue
-            if not complete_through(rows, step):
-                self.notes.append(f"{path.name} (step {step}) is ahead of metrics.jsonl, which lacks lines up to "
-                                  "it: skipped")
+                missing = [key for key in CHECKPOINT_KEYS if key not in state]
+                if missing:
+                    problem = f"lacks {missing}"
+                elif not complete_through(rows, int(state["step"])):
+                    problem = f"(step {state['step']}) is ahead of metrics.jsonl, which lacks lines up to it"
+            except Exception as exc:  # noqa: BLE001 - unpickling a damaged file can raise nearly anything
+                problem = f"is unreadable ({type(exc).__name__})"
+            if problem is not None:
+                self.notes.append(f"{path.name} {problem}: skipped (kept as {path.name}.bad)")
+                os.replace(path, path.with_name(path.name + ".bad"))
                 continue
             if path != self.checkpoint_path:
-                self.notes.append(f"continuing from {path.name} (step {step})")
+                self.notes.append(f"continuing from {path.name} (step {state['step']})")
+                os.replace(path, self.checkpoint_path)  # the next save rotates it to previous.pt
             return state
-        if self.checkpoint_path.exists() or self.previous_path.exists():
+        if self.notes:
             self.notes.append("no usable checkpoint: starting over")
         return None
 

@@ -38,7 +38,8 @@ from llm_bridge.run_logging import RunLogger
 from vecreward_envs.protocols import Demonstrations, Instance, JointPlay, TaskFamily, require, supports
 
 MAX_SEED = 2**32 - 1
-"""Largest run seed: torch's and numpy's generators are seeded from it (and from it plus small offsets)."""
+"""Largest run seed. torch's ``manual_seed`` overflows above 2**64 - 1 and the policies seed from ``seed * 100 + a``
+and ``seed + 1``; a 32-bit range keeps every derived seed valid and is what users expect of a seed."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,13 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
     last_eval_rewards: np.ndarray | None = None
     checkpoint = logger.load_checkpoint() if resume else None
     if checkpoint is not None:
-        policy.load_state_dict(checkpoint["policy"])
+        try:
+            policy.load_state_dict(checkpoint["policy"])
+        except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+            logger.close()
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise ValueError(f"cannot resume {run_dir}: its checkpoint does not fit this policy (were the policy's "
+                             f"options changed?): {first}") from None
         instance_rng.bit_generator.state = checkpoint["instance_rng"]
         aggregator_rng.bit_generator.state = checkpoint["aggregator_rng"]
         start = checkpoint["step"] + 1

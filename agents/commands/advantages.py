@@ -32,11 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a scheme parameter, e.g. rvpo.tau=1.0 or max_at_k.k=2 (VALUE is JSON; repeatable)")
     parser.add_argument("--max-groups", type=int, default=MAX_GROUPS,
                         help=f"refuse inputs with more groups B than this: the tables print one block per group "
-                        f"(default: {MAX_GROUPS}; for large logs use vecreward diagnose)")
+                        f"(default: {MAX_GROUPS}; groups of more than {MAX_GROUP_SIZE} rollouts are refused too; for "
+                        "large logs use vecreward diagnose)")
 
 
 MAX_GROUPS = 20
 """Groups printed at most (each is a table of G rows)."""
+MAX_GROUP_SIZE = 256
+"""Rollouts per group printed at most (one table row each)."""
 MAX_DEPTH = 64
 """JSON nesting accepted at most (rewards are at most 4 levels deep)."""
 
@@ -112,6 +115,9 @@ def _read_rewards(args: argparse.Namespace) -> Any:
     if r.shape[0] > args.max_groups:
         raise _UsageError(f"rewards have {r.shape[0]} groups; this command prints at most --max-groups "
                           f"{args.max_groups} (for large reward logs: vecreward diagnose)")
+    if r.shape[1] > MAX_GROUP_SIZE:
+        raise _UsageError(f"rewards have groups of {r.shape[1]} rollouts; this command prints at most "
+                          f"{MAX_GROUP_SIZE} per group (for large reward logs: vecreward diagnose)")
     if np.isinf(r).any():
         raise _UsageError("rewards contain infinite values; use null for 'not applicable'")
     return r

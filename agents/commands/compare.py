@@ -30,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "verdict's test rarely separates schemes below 5 (default: 6; 16 schemes x maze take about 4 "
                         "minutes on 2 cores at the quick budget)")
     parser.add_argument("--budget", choices=["quick", "standard", "full"], default="quick",
-                        help="training per run: quick (40 steps; the grid of 16 schemes x maze x 2 seeds runs in "
-                        "minutes on 2 cores), standard (200), full (1000) (default: quick)")
+                        help="training per run: quick (40 steps, early learning speed; 16 schemes x maze x 6 seeds "
+                        "run in about 4 minutes on 2 cores), standard (200), full (1000) (default: quick)")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default: runs/compare-<budget>)")
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: the number of cores)")
     parser.add_argument("--resume", action="store_true", help="continue a killed comparison in --out")
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from agents.commands._paths import writable_dir
-    from agents.compare.assemble import assemble, write_meta
+    from agents.compare.assemble import assemble, read_meta, write_meta
     from agents.compare.backends import BackendError, Interrupted, check_backend, run_grid
     from agents.compare.grid import BUDGETS, build_grid, resolve_aggregators
     from agents.compare.report import load_records, tidy_rows
@@ -86,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"{out} already holds a comparison: pass --resume to continue it, or another --out")
         if args.resume and not (out / "runs").is_dir():
             raise ValueError(f"--resume: {out} holds no comparison to continue (no runs/ directory)")
+        asked = read_meta(out) if args.resume else {}
+        if asked and asked.get("budget") != args.budget:
+            raise ValueError(f"--resume: {out} was run with --budget {asked.get('budget')}, not {args.budget}; "
+                             "resume with the same budget, or use --recheck-budget / another --out")
         writable_dir(out, "--out")
     except (TypeError, ValueError) as exc:
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)
@@ -114,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
     header = (f"{len(specs)} runs ({', '.join(tasks)}; budget {args.budget}; {args.seeds} seeds), "
               f"{time.perf_counter() - started:.0f} s wall on {jobs} worker(s), backend {args.backend}.")
     if interrupted:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the partial report
         done = len(load_records(out))
         header = (f"INTERRUPTED (Ctrl-C): {done} of {len(specs)} runs finished; this is a partial report. "
                   f"Continue with: vecreward compare ... --out {out} --resume. " + header)
@@ -126,13 +133,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return 1
+    for run_id, error in failures:
+        console.print(f"[red]run {run_id} failed:[/] {error}", soft_wrap=True)
     if interrupted:
         console.print(f"Partial report: {outputs.report}; continue with --resume --out {out}", soft_wrap=True)
         return 130
     console.print(f"{header}\nReport: {outputs.report}  Table: {out / 'results.csv'}  "
                   f"TensorBoard: tensorboard --logdir {out}")
-    for run_id, error in failures:
-        console.print(f"[red]run {run_id} failed:[/] {error}")
     return 1 if failures else 0
 
 

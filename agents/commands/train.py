@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agents.config_cli import add_dataclass_options, parse_key_values, values
+
+if TYPE_CHECKING:  # annotations only: the command imports its heavy modules when it runs
+    from llm_bridge.trainer import TrainConfig
+    from vecreward_envs.protocols import TaskFamily
 
 NAME = "train"
 HELP = "Train a policy (small network, or a Hugging Face causal LM with --agent llm) on a task under an aggregator."
@@ -90,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         from vecreward_envs.protocols import StructuredView, TextView, require
 
         require(family, TextView if args.agent == "llm" else StructuredView, f"--agent {args.agent}")
+        config = _with_scheme_needs(config, family)
         run_dir = args.run_dir or Path("runs") / f"{config.task}-{config.pipeline.aggregator}-seed{config.seed}"
         if args.resume and not (run_dir / "config.json").is_file():
             raise ValueError(f"--resume: {run_dir} holds no run to continue (no config.json); drop --resume to start "
@@ -129,6 +135,25 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"resume: {note}", soft_wrap=True)
     _summary(console, result, config)
     return 0
+
+
+def _with_scheme_needs(config: TrainConfig, family: TaskFamily) -> TrainConfig:
+    """The config with what its scheme declares it needs (success objectives, total steps) filled in.
+
+    Filled from the family and the run, as ``vecreward compare`` fills them; a value given with --aggregator-param
+    wins.
+    """
+    import dataclasses
+
+    from agents.compare.grid import scheme_params
+
+    pipeline = config.pipeline
+    missing = {k: v for k, v in scheme_params(pipeline.aggregator, family, config.steps).items()
+               if k not in pipeline.aggregator_params}
+    if not missing:
+        return config
+    filled = dataclasses.replace(pipeline, aggregator_params={**missing, **dict(pipeline.aggregator_params)})
+    return dataclasses.replace(config, pipeline=filled)
 
 
 def flag_names(message: str) -> str:

@@ -114,7 +114,8 @@ def assemble(out: Path, *, rows: list[dict[str, Any]] | None = None, header: str
             raise ValueError(f"{out} holds no finished run (runs/<task>/<scheme>/seed<s>/result.json)")
         report.write_tables(out, rows)
     meta = read_meta(out)
-    recheck_dirs = sorted(p for p in out.glob("recheck-*") if (p / "runs").is_dir())
+    recheck_dirs = sorted((p for p in out.glob("recheck-*") if (p / "runs").is_dir()),
+                          key=lambda p: BUDGETS[b].steps if (b := p.name.removeprefix("recheck-")) in BUDGETS else 0)
     recheck_rows: list[dict[str, Any]] = []
     recheck_budget = ""
     if recheck_dirs:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import queue
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -115,7 +116,8 @@ class _Lines:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._say(f"compare: {self.done} of {self.total} runs finished, {time.perf_counter() - self.started:.0f} s")
+        self._say(f"compare: {self.done} of {self.total} runs done, {time.perf_counter() - self.started:.0f} s "
+                  "(failures, if any, are listed at the end)")
 
     def drain(self, get_nowait: Callable[[], tuple[str, int, int]], empty: tuple[type[BaseException], ...]) -> None:
         """Per-step updates are not printed (one line per run is enough in a log)."""
@@ -131,7 +133,7 @@ class _Lines:
         elapsed = time.perf_counter() - self.started
         left = self.total - self.done
         eta = elapsed / (self.done - self.first) * left
-        self._say(f"[{self.done}/{self.total}] {run_id} finished; elapsed {elapsed:.0f} s, ETA {eta:.0f} s")
+        self._say(f"[{self.done}/{self.total}] {run_id} done; elapsed {elapsed:.0f} s, ETA {eta:.0f} s")
 
     def _say(self, text: str) -> None:
         print(text, flush=True)
@@ -174,6 +176,7 @@ def _init_worker(parent: int, progress: Any) -> None:
     global _PROGRESS
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _PROGRESS = progress
 
 
@@ -201,8 +204,14 @@ def run_local(console: Any, specs: list[RunSpec], out: Path, jobs: int, address:
                                initargs=(os.getpid(), updates))
     try:
         with _progress(console, len(specs), len(specs) - len(todo)) as bars:
-            futures = {pool.submit(_run_in_worker, s.run_id, s.config.to_dict(), str(out / "runs" / s.run_id)): s
-                       for s in todo}
+            # Workers start with SIGINT blocked (they inherit the mask), so a Ctrl-C while they import cannot print
+            # their tracebacks; each then ignores SIGINT and unblocks it. This process handles the Ctrl-C.
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                futures = {pool.submit(_run_in_worker, s.run_id, s.config.to_dict(),
+                                       str(out / "runs" / s.run_id)): s for s in todo}
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             pending = set(futures)
             while pending:
                 finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
@@ -215,21 +224,26 @@ def run_local(console: Any, specs: list[RunSpec], out: Path, jobs: int, address:
                         failures.append((spec.run_id, repr(exc)))
                     bars.finished(spec.run_id)
     except KeyboardInterrupt:
-        _stop(pool)
+        _stop(pool, out)
         raise Interrupted from None
     pool.shutdown(wait=True)
     updates.close()
     return failures
 
 
-def _stop(pool: Any) -> None:
-    """Kill the pool's workers now (a run in progress keeps its last checkpoint) and reap them."""
+def _stop(pool: Any, out: Path) -> None:
+    """Kill the pool's workers now (a run in progress keeps its last checkpoint) and reap them.
+
+    The temporary files a killed write left are removed (the files they were replacing are intact).
+    """
     processes = list(getattr(pool, "_processes", {}).values())  # the executor has no public kill
     for process in processes:
         process.kill()
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.join(timeout=5)
+    for stale in (out / "runs").rglob("*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
 @register_backend("ray")

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.compare.verdict import METRICS, check_columns, final_rows, verdict_lines
+from agents.compare.verdict import HEADLINE_CANDIDATES, METRICS, check_columns, final_rows, verdict_lines
 from llm_bridge.grid_stats import Verdict
 from llm_bridge.run_logging import read_metrics_file
 
@@ -82,8 +82,8 @@ def read_table(path: Path) -> list[dict[str, Any]]:
             raise
         raise ValueError(f"{path}: cannot read it ({type(exc).__name__}: {str(exc)[:120]})") from None
     check_columns(rows)
-    return [{k: (float(v) if k not in ("task", "aggregator") and _is_number(v) else v) for k, v in r.items()}
-            for r in rows]
+    return [{k: (float(v) if k not in ("task", "aggregator") and _is_number(v) else v) for k, v in r.items()
+             if isinstance(k, str)} for r in rows]  # a ragged CSV row puts its extra cells under None
 
 
 def _is_number(value: Any) -> bool:
@@ -278,8 +278,7 @@ def _style(i: int, plt: Any) -> dict[str, Any]:
     return {"color": plt.cm.tab10(i % 10), "linestyle": linestyle, "marker": marker, "markersize": 4}
 
 
-def plot_all(out_dir: Path, rows: list[dict[str, Any]], records: list[dict[str, Any]] | None = None,
-             recheck_rows: list[dict[str, Any]] | None = None) -> list[Path]:
+def plot_all(out_dir: Path, rows: list[dict[str, Any]], records: list[dict[str, Any]] | None = None) -> list[Path]:
     """Learning curves with seed bands, best@k with error bars, per-objective bars and (maze) fronts."""
     import matplotlib
 
@@ -415,7 +414,9 @@ def write_report(out_dir: Path, rows: list[dict[str, Any]], plots: list[Path], h
         lines += [verdict_section, ""]
     if extra:
         lines += [extra, ""]
-    lines += ["## Summary (mean +- std over seeds)", "", markdown_table(summary), "", metric_definitions(shown), "",
+    headline = [m for m in HEADLINE_CANDIDATES if any(m in r for r in rows)]
+    defined = list(dict.fromkeys([*shown, *headline]))
+    lines += ["## Summary (mean +- std over seeds)", "", markdown_table(summary), "", metric_definitions(defined), "",
               "## Per-objective means", "", objective_tables(rows), "", "## Plots", ""]
     lines += [f"![{p.stem}]({p.name})" for p in plots]
     lines += ["", "Tidy results: `results.csv` / `results.parquet` (one row per run and evaluation step; columns in "

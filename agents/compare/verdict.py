@@ -71,15 +71,25 @@ def _number(value: Any) -> float:
     return x
 
 
-def check_columns(rows: Sequence[Mapping[str, Any]]) -> None:
-    """One-line ``ValueError`` when the table is empty or lacks a required column or any metric column."""
+def check_columns(rows: Sequence[Any]) -> None:
+    """Check a tidy results table; a one-line ``ValueError`` names the first problem.
+
+    Every row must be an object with the required columns and a finite integer seed, and the table must have at
+    least one metric column.
+    """
     if not rows:
         raise ValueError("the results table has no rows")
-    missing = [c for c in REQUIRED_COLUMNS if c not in rows[0]]
-    if missing:
-        raise ValueError(f"the results table lacks column(s) {missing}; required: {list(REQUIRED_COLUMNS)} plus "
-                         "metric columns such as eval/best@1 (docs/compare.md)")
-    if not any(k.startswith("eval/") for k in rows[0]):
+    for n, row in enumerate(rows, 1):
+        if not isinstance(row, Mapping):
+            raise ValueError(f"row {n} of the results table is not an object of columns")
+        missing = [c for c in REQUIRED_COLUMNS if row.get(c) in (None, "")]
+        if missing:
+            raise ValueError(f"row {n} of the results table lacks column(s) {missing}; required: "
+                             f"{list(REQUIRED_COLUMNS)} plus metric columns such as eval/best@1 (docs/compare.md)")
+        seed = _number(row["seed"])
+        if not math.isfinite(seed) or seed != int(seed):
+            raise ValueError(f"row {n} of the results table has seed {row['seed']!r}; seeds are integers")
+    if not any(isinstance(k, str) and k.startswith("eval/") for row in rows for k in row):
         raise ValueError("the results table has no metric column (eval/...)")
 
 
@@ -139,9 +149,7 @@ def budget_agreement(short: Sequence[Mapping[str, Any]], long: Sequence[Mapping[
                      ) -> RankAgreement:
     """How well the ranking of the short-budget runs predicts the long-budget ranking of the same schemes."""
     rng = np.random.default_rng(0)
-    a = {s: [v for _, v in sorted(per.items())] for s, per in per_seed(final_rows(short), task, metric).items()}
-    b = {s: [v for _, v in sorted(per.items())] for s, per in per_seed(final_rows(long), task, metric).items()}
-    return rank_agreement(a, b, rng)
+    return rank_agreement(per_seed(final_rows(short), task, metric), per_seed(final_rows(long), task, metric), rng)
 
 
 def verdict_lines(verdicts: Mapping[str, Sequence[Verdict]], budget_note: str = "") -> list[str]:
@@ -169,5 +177,7 @@ def recheck_schemes(rows: Sequence[Mapping[str, Any]], task: str, count: int | N
     info = METRICS[metrics[0]]
     values = per_seed(finals, task, metrics[0])
     order = sorted(values, key=lambda s: -np.mean(list(values[s].values())) * (1 if info.higher_is_better else -1))
+    if count >= len(order):
+        return order
     top = max(1, count // 2)
-    return order[:top] + order[len(order) - (count - top):]
+    return list(dict.fromkeys(order[:top] + order[len(order) - (count - top):]))

@@ -18,10 +18,10 @@ from vecreward_envs.protocols import Instance, JointPlay, TaskFamily, require
 
 
 def stack_answers(answers: Sequence[np.ndarray], stop: int) -> np.ndarray:
-    """Agents' answers [B, G, m, L_a] -> int8 [B, G, m, A, L] (STOP-padded to the longest)."""
+    """Agents' answers [B, G, m, L_a] -> int16 [B, G, m, A, L] (STOP-padded to the longest)."""
     length = max(a.shape[-1] for a in answers)
     b, g, m, _ = answers[0].shape
-    out = np.full((b, g, m, len(answers), length), stop, dtype=np.int8)
+    out = np.full((b, g, m, len(answers), length), stop, dtype=np.int16)
     for i, a in enumerate(answers):
         out[:, :, :, i, : a.shape[-1]] = a
     return out

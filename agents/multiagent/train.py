@@ -29,10 +29,11 @@ import torch
 
 from agents.multiagent.team import TeamPolicy, stack_answers
 from agents.small import SmallPolicyConfig
-from llm_bridge.aggregators import get_spec
+from llm_bridge.aggregators import get_spec, run_params
 from llm_bridge.pipeline import PipelineConfig
 from llm_bridge.trainer import TrainConfig, train
 from vecreward_envs.maze.config import STOP, MazeConfig
+from vecreward_envs.maze.family import MazeFamily
 from vecreward_envs.multiagent.family import AgentView, JointMazeFamily, corner_labels, split_stats
 from vecreward_envs.multiagent.game import check_n_agents, check_personas
 from vecreward_envs.multiagent.scoring import score_joint_routes
@@ -101,10 +102,12 @@ class MultiAgentConfig:
                                  "that uses them (grpo, gdpo, ...)")
 
     def pipelines(self) -> list[PipelineConfig]:
-        """Each agent's pipeline (its persona as the aggregator's weights)."""
+        """Each agent's pipeline (its persona as the aggregator's weights, the scheme's needs filled in)."""
+        params = run_params(self.aggregator, success_objectives=MazeFamily.success_objectives, total_steps=self.steps)
         if self.personas is None:
-            return [PipelineConfig(aggregator=self.aggregator) for _ in range(self.n_agents)]
-        return [PipelineConfig(aggregator=self.aggregator, weights=tuple(w)) for w in self.personas]
+            return [PipelineConfig(aggregator=self.aggregator, aggregator_params=params) for _ in range(self.n_agents)]
+        return [PipelineConfig(aggregator=self.aggregator, aggregator_params=params, weights=tuple(w))
+                for w in self.personas]
 
 
 @dataclass
@@ -129,7 +132,7 @@ def train_config(config: MultiAgentConfig) -> TrainConfig:
     """The trainer's config of a multi-agent run (evaluation and the checkpoint after the last step)."""
     family = JointMazeFamily(config.maze, n_agents=config.n_agents)
     return TrainConfig(
-        task=family.name, task_params=family.params(), pipeline=PipelineConfig(aggregator=config.aggregator),
+        task=family.name, task_params=family.params(), pipeline=config.pipelines()[0],
         agent_pipelines=tuple(config.pipelines()) if config.personas is not None else (),
         steps=config.steps, batch_size=config.batch_size, group_size=config.group_size,
         chain_length=config.chain_length, train_instances=config.train_instances, train_first_seed=0,

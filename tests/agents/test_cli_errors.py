@@ -52,3 +52,17 @@ def test_advantages_refuses_deep_json_and_huge_matrices(tmp_path, capsys) -> Non
 @pytest.mark.parametrize("argv", [["report", "/nonexistent/dir"], ["diagnose", "/nonexistent/file.csv"]])
 def test_missing_inputs(argv, capsys) -> None:  # noqa: ANN001
     _one_line(capsys, main(argv), "")
+
+
+def test_compare_resume_refuses_another_budget(tmp_path, capsys) -> None:  # noqa: ANN001
+    out = tmp_path / "cmp"
+    (out / "runs").mkdir(parents=True)
+    (out / "compare.json").write_text(json.dumps({"budget": "quick"}))
+    _one_line(capsys, main(["compare", "--budget", "standard", "--resume", "--out", str(out)]),
+              "was run with --budget quick, not standard")
+
+
+def test_advantages_refuses_huge_groups(tmp_path, capsys) -> None:  # noqa: ANN001
+    wide = tmp_path / "wide.json"
+    wide.write_text(json.dumps(np.zeros((1, 1000, 3)).tolist()))
+    _one_line(capsys, main(["advantages", "--file", str(wide)]), "groups of 1000 rollouts")

@@ -76,9 +76,12 @@ def test_direction_and_too_few_seeds() -> None:
 
 def test_rank_agreement_flags_flips() -> None:
     rng = np.random.default_rng(0)
-    short = {"a": [0.9, 0.8], "b": [0.5, 0.6], "c": [0.1, 0.2]}
-    same = rank_agreement(short, {"a": [1.0, 0.9], "b": [0.7, 0.6], "c": [0.3, 0.2]}, rng)
+    def by_seed(values: dict) -> dict:
+        return {s: dict(enumerate(v)) for s, v in values.items()}
+
+    short = by_seed({"a": [0.9, 0.8], "b": [0.5, 0.6], "c": [0.1, 0.2]})
+    same = rank_agreement(short, by_seed({"a": [1.0, 0.9], "b": [0.7, 0.6], "c": [0.3, 0.2]}), rng)
     assert same.tau == 1.0 and same.flipped == ()
-    flipped = rank_agreement(short, {"a": [0.4, 0.5], "b": [0.7, 0.6], "c": [0.3, 0.2]}, rng)
+    flipped = rank_agreement(short, by_seed({"a": [0.4, 0.5], "b": [0.7, 0.6], "c": [0.3, 0.2]}), rng)
     assert flipped.tau == pytest.approx(1 / 3) and flipped.flipped == (("a", "b"),)
     assert flipped.ci[0] <= flipped.tau <= flipped.ci[1]
