@@ -128,8 +128,11 @@ def constant_metrics(rows: Sequence[Mapping[str, Any]], metrics: Iterable[str], 
 
 
 def headline_metrics(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The headline metrics of one task's final rows: up to three of ``HEADLINE_CANDIDATES`` that vary."""
-    present = [m for m in HEADLINE_CANDIDATES if any(m in r for r in rows)]
+    """The headline metrics of one task's final rows: up to three of ``HEADLINE_CANDIDATES`` that vary.
+
+    A candidate with no finite value (NaN everywhere, e.g. an objective never applicable) is not a headline.
+    """
+    present = [m for m in HEADLINE_CANDIDATES if any(math.isfinite(_number(r.get(m))) for r in rows)]
     constant = constant_metrics(rows, present, HEADLINE_MIN_SPREAD)
     return [m for m in present if m not in constant][:3]
 

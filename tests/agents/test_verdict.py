@@ -78,3 +78,9 @@ def test_report_refuses_bad_tables_in_one_line(tmp_path, capsys, content, name, 
     out = capsys.readouterr().out
     assert message in out and "Traceback" not in out and len(out.strip().splitlines()) == 1
     assert main(["report", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_a_metric_that_is_nan_everywhere_is_not_a_headline() -> None:
+    rows = [dict(r, **{"eval/hypervolume": float("nan")}) for r in _rows({"base": 0.5, "better": 0.7})]
+    verdicts = task_verdicts(rows)["toy"]
+    assert [v.metric for v in verdicts] == ["best@1"] and verdicts[0].best == "better"
