@@ -17,6 +17,7 @@ from vecreward_envs.codetests.judge import judge_dsl_py
 from vecreward_envs.codetests.problem import CodeProblem
 from vecreward_envs.codetests.text import MAX_COMPLETION_CHARS
 from vecreward_envs.envs.action_checks import check_tokens, reset_needed
+from vecreward_envs.envs.not_applicable import check_na_value, fill_not_applicable
 
 # Characters a prompt uses (printable ASCII) and that a completion space samples from. Completions given to
 # step() may hold any character at all.
@@ -51,7 +52,10 @@ class CodeTestsEnv(gym.Env):
     ``step``: failures are reward outcomes with reasons.
 
     ## Reward Space
-    ``float32[K]`` in [0, 1], K = 2 + number of test objectives (8 with the default config):
+    ``float32[K]`` in [0, 1], K = 2 + number of test objectives (8 with the default config). An entry that does
+    not apply (NaN in the family's API, "/NaN" below) holds ``na_value`` (0.0 by default;
+    ``na_value=float("nan")`` keeps NaN) and ``info["applicable"]`` (bool [K]) is false there
+    (docs/envs/not_applicable.md):
 
     | Index | Name              | Range      | Meaning                                                               |
     |-------|-------------------|------------|-----------------------------------------------------------------------|
@@ -66,7 +70,9 @@ class CodeTestsEnv(gym.Env):
 
     With ``granularity="test"`` the test objectives are one per test slot (``test/<group>/<i>``, 1 or 0).
     ``info`` holds ``pass`` (bool [K]), ``failures`` (a directive message per failed objective: the failing test,
-    expected vs got, or the error), ``compiles``, ``test_passed`` (bool per test) and, in the text view,
+    expected vs got, or the error), ``compiles``, ``test_passed`` (bool [T], T = ``config.max_tests``: the
+    problem's tests in order, padded with False), ``n_tests`` (how many of the T exist), ``applicable`` and, in
+    the text view,
     ``parse_ok``, ``reason`` (parse, compile or run problem) and ``output`` (captured stdout/stderr).
 
     ## Episode End
@@ -78,8 +84,8 @@ class CodeTestsEnv(gym.Env):
     ``config`` or ``CodeTestsConfig`` keyword overrides (``groups``, ``basic_tests``, ``edge_tests``,
     ``granularity``, ``answer_format``, ``n_examples``, ...), ``instance_pool`` and ``pool_first_seed`` (problems
     of unseeded resets: seeds ``pool_first_seed + [0, instance_pool)``), ``sandbox`` (``SandboxLimits``, a
-    ``SandboxPool``, or None for the process-wide default pool). ``reset(options={"instance": problem})`` shows a
-    given problem.
+    ``SandboxPool``, or None for the process-wide default pool), ``na_value`` (what a not-applicable entry holds).
+    ``reset(options={"instance": problem})`` shows a given problem.
 
     ## Version History
     - v0: first version.
@@ -96,6 +102,7 @@ class CodeTestsEnv(gym.Env):
         instance_pool: int = 1024,
         pool_first_seed: int = 1_000_000,
         sandbox: object = None,
+        na_value: float = 0.0,
         **overrides: Any,
     ) -> None:
         if view not in ("structured", "text"):
@@ -127,6 +134,7 @@ class CodeTestsEnv(gym.Env):
         self.reward_space = spaces.Box(low=0.0, high=1.0, shape=(k,), dtype=np.float32)
         self.reward_names = self.config.reward_names
         self.reward_dim = k
+        self.na_value = check_na_value(na_value, self.reward_space.low, self.reward_space.high)
         self.problem: CodeProblem | None = None
         self._done = True
 
@@ -167,12 +175,16 @@ class CodeTestsEnv(gym.Env):
             program = check_tokens(self, action, self.program_len, N_TOKENS, _PROGRAM_LEGEND)
             reward = self.family.score_programs(problem, program[None, :]).rewards[0]
             verdict = judge_dsl_py(problem, program.tolist(), None)
+        passed = np.zeros(self.config.max_tests, dtype=bool)  # fixed shape [T], so vector envs can stack it
+        passed[: len(verdict.tests)] = [t.passed for t in verdict.tests]
         info.update(
             compiles=verdict.compiles,
-            test_passed=np.array([t.passed for t in verdict.tests], dtype=bool),
+            test_passed=passed,
+            n_tests=len(verdict.tests),
             failures=verdict.failures(problem),
         )
         info["pass"] = self.family.pass_flags(reward)
+        reward, info["applicable"] = fill_not_applicable(reward, self.na_value)
         self._done = True
         return self._observe(), reward, True, False, info
 

@@ -17,6 +17,7 @@ from vecreward_envs.envs.maze_state import (
     render_ansi,
     reward_space,
 )
+from vecreward_envs.envs.not_applicable import all_applicable, check_na_value
 from vecreward_envs.maze.config import MazeConfig
 from vecreward_envs.maze.family import MazeFamily
 from vecreward_envs.maze.instance import MazeInstance
@@ -67,7 +68,9 @@ class ConflictMazeEnv(gym.Env):
     ``gym.make("vecreward/ConflictMaze-v0", config=MazeConfig(...))`` or keyword overrides of ``MazeConfig``
     (``size``, ``n_item_types``, ``slack``, ``score_mode``, ``lava_penalty``, ...). ``render_mode="ansi"``.
     ``instance_pool`` (1024) and ``pool_first_seed`` (0) choose the mazes of unseeded resets.
-    ``reset(options={"instance": maze})`` plays a given ``MazeInstance``.
+    ``reset(options={"instance": maze})`` plays a given ``MazeInstance``. ``na_value`` is accepted for the
+    convention every id shares (docs/envs/not_applicable.md); every maze objective always applies, and
+    ``info["applicable"]`` (bool [K], all true) is on every step.
 
     ## Version History
     - v0: first version.
@@ -81,6 +84,7 @@ class ConflictMazeEnv(gym.Env):
         config: MazeConfig | None = None,
         instance_pool: int = 1024,
         pool_first_seed: int = 0,
+        na_value: float = 0.0,
         **overrides: Any,
     ) -> None:
         check_pool_args(instance_pool, pool_first_seed)
@@ -96,6 +100,7 @@ class ConflictMazeEnv(gym.Env):
         self.reward_space = reward_space(self.config)
         self.reward_names = self.config.reward_names
         self.reward_dim = self.config.n_objectives
+        self.na_value = check_na_value(na_value, self.reward_space.low, self.reward_space.high)
         self._state = MazeState(self.config, 1)
         self._step_args: tuple = ()
         self.instance: MazeInstance | None = None
@@ -144,9 +149,11 @@ class ConflictMazeEnv(gym.Env):
         state = self._state
         if step_one(*self._step_args, action, state.rewards):
             self._done = True
-            info = {"reached_end": bool(state.rewards[0, 0] > 0), "instance_seed": self.instance.seed}
+            info = {"reached_end": bool(state.rewards[0, 0] > 0), "instance_seed": self.instance.seed,
+                    "applicable": all_applicable(self.reward_dim)}
             return state.obs[0].copy(), state.rewards[0].copy(), True, False, info
-        return state.obs[0].copy(), state.rewards[0].copy(), False, False, {}
+        info = {"applicable": all_applicable(self.reward_dim)}
+        return state.obs[0].copy(), state.rewards[0].copy(), False, False, info
 
     def render(self) -> str | None:
         """The maze as text with the agent as ``@`` (``render_mode="ansi"``)."""

@@ -16,6 +16,7 @@ from vecreward_envs.envs.maze_state import (
     observation_space,
     reward_space,
 )
+from vecreward_envs.envs.not_applicable import all_applicable, check_na_value
 from vecreward_envs.maze.config import N_ROUTE_CODES, MazeConfig
 from vecreward_envs.maze.family import MazeFamily
 from vecreward_envs.maze.instance import MazeInstance
@@ -70,6 +71,8 @@ class ConflictMazeRouteEnv(gym.Env):
     ``view`` ("structured" | "text"), ``route_len`` (structured action length; default: the config's budget
     bound), ``config`` or ``MazeConfig`` keyword overrides, ``instance_pool`` and ``pool_first_seed`` (mazes of
     unseeded resets, as in ``ConflictMaze-v0``). ``reset(options={"instance": maze})`` shows a given maze.
+    ``na_value``: the not-applicable convention every id shares (docs/envs/not_applicable.md); every maze
+    objective always applies and ``info["applicable"]`` is all true.
 
     ## Version History
     - v0: first version.
@@ -85,6 +88,7 @@ class ConflictMazeRouteEnv(gym.Env):
         config: MazeConfig | None = None,
         instance_pool: int = 1024,
         pool_first_seed: int = 0,
+        na_value: float = 0.0,
         **overrides: Any,
     ) -> None:
         if view not in ("structured", "text"):
@@ -113,6 +117,7 @@ class ConflictMazeRouteEnv(gym.Env):
         self.reward_space = reward_space(self.config)
         self.reward_names = self.config.reward_names
         self.reward_dim = self.config.n_objectives
+        self.na_value = check_na_value(na_value, self.reward_space.low, self.reward_space.high)
         self.instance: MazeInstance | None = None
         self._done = True
 
@@ -151,6 +156,7 @@ class ConflictMazeRouteEnv(gym.Env):
             failures=self.family.explain(self.instance, route[0]),
         )
         info["pass"] = self.family.pass_flags(reward)
+        info["applicable"] = all_applicable(self.reward_dim)  # every maze objective always applies
         self._done = True
         return self._observe(), reward, True, False, info
 

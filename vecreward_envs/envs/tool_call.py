@@ -10,6 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from vecreward_envs.envs.action_checks import check_tokens, reset_needed
+from vecreward_envs.envs.not_applicable import check_na_value, fill_not_applicable
 from vecreward_envs.toolcall.config import ANSWER_VOCAB, K, ToolCallConfig
 from vecreward_envs.toolcall.family import OBS_LEN, OBS_VOCAB, ToolCallFamily
 from vecreward_envs.toolcall.task import ToolTask, generate_cached
@@ -48,7 +49,9 @@ class ToolCallEnv(gym.Env):
     completion holds raises in ``step``: malformed completions score ``format`` 0, with the reason in ``info``.
 
     ## Reward Space
-    ``float32[11]`` in [0, 1]; NaN = not applicable to the task:
+    ``float32[11]`` in [0, 1]. An entry that does not apply to the task (NaN in the family's API) holds
+    ``na_value`` (0.0 by default; ``na_value=float("nan")`` keeps NaN) and ``info["applicable"]`` (bool [11])
+    is false there (docs/envs/not_applicable.md); "/NaN" below marks the entries that can be not applicable:
 
     | Index | Name                       | Range      | Meaning                                                       |
     |-------|----------------------------|------------|---------------------------------------------------------------|
@@ -75,7 +78,8 @@ class ToolCallEnv(gym.Env):
     ## Arguments
     ``view`` ("structured" | "text"), ``config`` or ``ToolCallConfig`` keyword overrides (``n_tools``,
     ``min_constraints``, ``max_constraints``, ``p_no_call``, ``p_parallel``, ``conflict_rate``, ``bottleneck``,
-    ``max_struct_calls``, ``length_limit``), ``instance_pool`` and ``pool_first_seed`` (tasks of unseeded resets).
+    ``max_struct_calls``, ``length_limit``), ``instance_pool`` and ``pool_first_seed`` (tasks of unseeded resets),
+    ``na_value`` (what a not-applicable entry holds).
     ``reset(options={"instance": task})`` shows a given task.
 
     ## Version History
@@ -86,7 +90,7 @@ class ToolCallEnv(gym.Env):
 
     def __init__(self, view: Literal["structured", "text"] = "structured", render_mode: str | None = None,
                  config: ToolCallConfig | None = None, instance_pool: int = 1024, pool_first_seed: int = 1_000_000,
-                 **overrides: Any) -> None:
+                 na_value: float = 0.0, **overrides: Any) -> None:
         if view not in ("structured", "text"):
             raise ValueError(f"view must be 'structured' or 'text', got {view!r}")
         if render_mode is not None and render_mode != "ansi":
@@ -110,6 +114,7 @@ class ToolCallEnv(gym.Env):
         self.reward_space = spaces.Box(low=0.0, high=1.0, shape=(K,), dtype=np.float32)
         self.reward_names = self.config.reward_names
         self.reward_dim = K
+        self.na_value = check_na_value(na_value, self.reward_space.low, self.reward_space.high)
         self.task: ToolTask | None = None
         self._done = True
 
@@ -150,6 +155,7 @@ class ToolCallEnv(gym.Env):
         info["toolrl"] = self.family.toolrl_reward(action, task)._asdict() if self.view == "text" else None
         info["failures"] = self.family.explain(task, action, structured=self.view != "text")
         info["pass"] = self.family.pass_flags(reward)
+        reward, info["applicable"] = fill_not_applicable(reward, self.na_value)
         self._done = True
         return self._observe(), reward, True, False, info
 

@@ -18,11 +18,14 @@ def test_structured_episode() -> None:
     assert info["problem_id"] == problem.id and env.observation_space.contains(obs)
     _, reward, terminated, truncated, info = env.step(padded(problem.program))
     assert terminated and not truncated and reward.dtype == np.float32 and reward.shape == (8,)
-    assert np.isnan(reward[0]) and np.all(np.nan_to_num(reward[1:], nan=1.0) == 1.0)
-    assert info["compiles"] and info["test_passed"].all() and info["failures"] == {}
+    applicable = info["applicable"]  # format does not apply to token programs: filled with 0, masked out
+    assert not applicable[0] and reward[0] == 0.0 and np.all(reward[1:][applicable[1:]] == 1.0)
+    n = info["n_tests"]
+    assert info["compiles"] and info["test_passed"].shape == (CodeTestsConfig().max_tests,) and n >= 1
+    assert info["test_passed"][:n].all() and not info["test_passed"][n:].any() and info["failures"] == {}
     env.reset(seed=4)
     _, reward, _, _, info = env.step(padded([1, 48]))  # arg0 reverse
-    assert not info["test_passed"].all() and info["failures"] and reward[1] == 1.0
+    assert not info["test_passed"][: info["n_tests"]].all() and info["failures"] and reward[1] == 1.0
 
 
 def test_text_episode() -> None:
@@ -32,10 +35,10 @@ def test_text_episode() -> None:
     assert problem.statement in prompt and env.observation_space.contains(prompt)
     answer = env.unwrapped.family.format_answer(problem)
     _, reward, terminated, _, info = env.step(answer)
-    assert terminated and info["parse_ok"] and np.all(np.nan_to_num(reward, nan=1.0) == 1.0)
+    assert terminated and info["parse_ok"] and np.all(reward[info["applicable"]] == 1.0)
     env.reset(seed=5)
     _, reward, _, _, info = env.step("I cannot solve this.")
-    assert not info["parse_ok"] and np.all(np.nan_to_num(reward, nan=0.0) == 0.0) and info["reason"]
+    assert not info["parse_ok"] and np.all(reward == 0.0) and info["reason"]
     env.close()
 
 
