@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "agents.commands.compare",
     "agents.commands.report",
     "agents.commands.reproduce",
+    "agents.commands.export_verl",
 )
 
 

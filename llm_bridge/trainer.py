@@ -34,7 +34,7 @@ from llm_bridge.evaluation import pool_metrics
 from llm_bridge.pipeline import PipelineConfig, run_pipeline
 from llm_bridge.policy import Policy
 from llm_bridge.rollout import score
-from llm_bridge.run_logging import RunLogger
+from llm_bridge.run_logging import RunLogger, WandbConfig
 from vecreward_envs.protocols import Demonstrations, Instance, JointPlay, TaskFamily, require, supports
 
 MAX_SEED = 2**32 - 1
@@ -207,11 +207,14 @@ class TrainResult:
     checkpoint written before evaluations were kept)."""
     notes: list[str] = field(default_factory=list)
     """How a resume recovered from damaged files (one line each; empty when nothing was damaged)."""
+    wandb_dir: Path | None = None
+    """The W&B run's local directory (with ``wandb=``; ``wandb sync`` it to upload an offline run)."""
 
 
 def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str | Path, *, resume: bool = False,
           progress: bool = True, tensorboard: bool = True,
-          on_step: Callable[[int, dict[str, float]], None] | None = None) -> TrainResult:
+          on_step: Callable[[int, dict[str, float]], None] | None = None,
+          wandb: WandbConfig | None = None) -> TrainResult:
     """Train ``policy`` on ``family`` under ``config``; write ``run_dir``; return the last evaluation.
 
     Args:
@@ -223,6 +226,8 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
         progress: show a rich progress bar with ETA.
         tensorboard: write TensorBoard events.
         on_step: called with (step, metrics) after every step.
+        wandb: also log to a Weights & Biases run (the TensorBoard names; offline unless ``WANDB_MODE`` or
+            ``wandb.mode`` says otherwise); None: no W&B.
 
     Raises:
         ValueError: the family lacks an ability the run needs (one line naming it), or ``agent_pipelines`` does
@@ -231,7 +236,7 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
     demonstrations = require(family, Demonstrations, "warm_start_steps") if config.warm_start_steps else None
     n_agents = require(family, JointPlay, "a team").n_agents if supports(family, JointPlay) else 1
     pipelines = config.pipelines(n_agents)
-    logger = RunLogger(run_dir, config.to_dict(), resume=resume, tensorboard=tensorboard)
+    logger = RunLogger(run_dir, config.to_dict(), resume=resume, tensorboard=tensorboard, wandb=wandb)
     names = tuple(family.reward_names)
     low = np.asarray(family.reward_low, dtype=np.float64)
     high = np.asarray(family.reward_high, dtype=np.float64)
@@ -307,7 +312,7 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
         logger.close()
     return TrainResult(run_dir=Path(run_dir), last_eval=last_eval, history=logger.read_metrics(),
                        seconds=time.perf_counter() - started, last_eval_rewards=last_eval_rewards,
-                       notes=list(logger.notes))
+                       notes=list(logger.notes), wandb_dir=logger.wandb.path if logger.wandb is not None else None)
 
 
 def _advantages(pipelines: Sequence[PipelineConfig], rewards: np.ndarray, set_level: bool,

@@ -13,9 +13,14 @@ schemes at a longer budget and reports whether the ranking held. ``vecreward rep
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from llm_bridge.run_logging import WandbConfig
 
 NAME = "compare"
 HELP = "Compare aggregation schemes: train the small policy under each one on each task and seed; report."
@@ -45,6 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="after the grid, rerun some schemes at this longer budget (same seeds) and report "
                         "whether the ranking held: Kendall's tau with a CI and the flipped pairs (default: no "
                         "recheck)")
+    parser.add_argument("--wandb", nargs="?", const="vecreward", default=None, metavar="PROJECT",
+                        help="also log every run's TensorBoard metrics to Weights & Biases in PROJECT (default "
+                        "project: vecreward), one W&B run per grid run, grouped under the grid's name (the --out "
+                        "folder's name); offline unless WANDB_MODE is set (upload with wandb sync); needs pip install "
+                        "wandb")
     parser.add_argument("--recheck", default="4",
                         help="how many schemes per task to recheck: N (the N//2 best and the rest worst by the first "
                         "headline metric) or 'all' (default: 4)")
@@ -79,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         if jobs < 1:
             raise ValueError(f"--jobs must be >= 1, got {jobs}")
         check_backend(args.backend, args.ray_address)
+        wandb = _wandb_config(args.wandb, out)
         recheck = _recheck_count(args.recheck)
         if args.recheck_budget is not None and BUDGETS[args.recheck_budget].steps <= BUDGETS[args.budget].steps:
             raise ValueError(f"--recheck-budget {args.recheck_budget} is not longer than --budget {args.budget}")
@@ -101,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     interrupted = False
     failures: list[tuple[str, str]] = []
     try:
-        failures = run_grid(console, specs, out, jobs, args.backend, args.ray_address)
+        failures = run_grid(console, specs, out, jobs, args.backend, args.ray_address, wandb=wandb)
         if args.recheck_budget is not None:
             rows = tidy_rows(out, load_records(out))
             again = [spec for task in tasks for spec in build_grid(
@@ -109,7 +120,9 @@ def run(args: argparse.Namespace) -> int:
             target = out / f"recheck-{args.recheck_budget}"
             (target / "runs").mkdir(parents=True, exist_ok=True)
             console.print(f"recheck: {len(again)} run(s) at the {args.recheck_budget} budget in {target}")
-            failures += run_grid(console, again, target, jobs, args.backend, args.ray_address)
+            recheck_wandb = None if wandb is None else dataclasses.replace(
+                wandb, group=f"{wandb.group}-recheck-{args.recheck_budget}")
+            failures += run_grid(console, again, target, jobs, args.backend, args.ray_address, wandb=recheck_wandb)
     except BackendError as exc:
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return 2
@@ -140,7 +153,22 @@ def run(args: argparse.Namespace) -> int:
         return 130
     console.print(f"{header}\nReport: {outputs.report}  Table: {out / 'results.csv'}  "
                   f"TensorBoard: tensorboard --logdir {out}")
+    if wandb is not None:
+        console.print(f"W&B: group {wandb.group!r} in project {wandb.project!r}; runs under <run dir>/wandb/ "
+                      f"(offline runs upload with: wandb sync {out}/runs/*/*/*/wandb/offline-run-*)", soft_wrap=True)
     return 1 if failures else 0
+
+
+def _wandb_config(project: str | None, out: Path) -> WandbConfig | None:
+    """``--wandb [PROJECT]``: one W&B run per grid run, grouped under the grid's name; fails early without wandb."""
+    if project is None:
+        return None
+    from llm_bridge.run_logging import WandbConfig, check_wandb
+
+    check_wandb("--wandb")
+    if not project.strip():
+        raise ValueError("--wandb PROJECT must not be empty")
+    return WandbConfig(project=project, group=out.resolve().name)
 
 
 def _recheck_count(text: str) -> int | None:

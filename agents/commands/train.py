@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from agents.config_cli import add_dataclass_options, parse_key_values, values
 
 if TYPE_CHECKING:  # annotations only: the command imports its heavy modules when it runs
+    from llm_bridge.run_logging import WandbConfig
     from llm_bridge.trainer import TrainConfig
     from vecreward_envs.protocols import TaskFamily
 
@@ -41,6 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="output directory (default: runs/<task>-<aggregator>-seed<seed>)")
     run.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
     run.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard events")
+    run.add_argument("--wandb", nargs="?", const="vecreward", default=None, metavar="PROJECT",
+                     help="also log the TensorBoard metrics to a Weights & Biases run in PROJECT (default project: "
+                     "vecreward); offline unless WANDB_MODE is set (upload later with wandb sync); needs pip install "
+                     "wandb")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     agg = parser.add_argument_group("aggregation pipeline")
     agg.add_argument("--aggregator", default="grpo", help="scheme name (see `vecreward advantages --help`; "
@@ -85,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
     console = Console()
     try:
+        wandb = _wandb_config(args.wandb)
         config, policy_config = _configs(args)
         import numba
         import torch
@@ -127,14 +133,29 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = train(config, policy, family, run_dir, resume=args.resume, progress=not args.no_progress,
-                       tensorboard=not args.no_tensorboard)
+                       tensorboard=not args.no_tensorboard, wandb=wandb)
     except (FileExistsError, ValueError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
     for note in result.notes:
         console.print(f"resume: {note}", soft_wrap=True)
     _summary(console, result, config)
+    if result.wandb_dir is not None:
+        console.print(f"W&B: run in {result.wandb_dir} (offline runs upload with: wandb sync {result.wandb_dir})",
+                      soft_wrap=True)
     return 0
+
+
+def _wandb_config(project: str | None) -> WandbConfig | None:
+    """``--wandb [PROJECT]`` as a ``WandbConfig`` (None without the flag); fails early when wandb is missing."""
+    if project is None:
+        return None
+    from llm_bridge.run_logging import WandbConfig, check_wandb
+
+    check_wandb("--wandb")
+    if not project.strip():
+        raise ValueError("--wandb PROJECT must not be empty")
+    return WandbConfig(project=project)
 
 
 def _with_scheme_needs(config: TrainConfig, family: TaskFamily) -> TrainConfig:

@@ -20,7 +20,9 @@ from typing import Any
 from agents.compare.grid import RunSpec
 
 Failures = list[tuple[str, str]]
-Backend = Callable[[Any, list[RunSpec], Path, int, "str | None"], Failures]
+Backend = Callable[..., Failures]
+"""``(console, specs, out, jobs, address, *, wandb=None) -> failures``; ``wandb`` is a
+``llm_bridge.run_logging.WandbConfig`` (or None) that every run logs to, named after its run id."""
 
 BACKENDS: dict[str, Backend] = {}
 """Backend name -> runner."""
@@ -56,10 +58,14 @@ def check_backend(name: str, address: str | None) -> None:
 
 
 def run_grid(console: Any, specs: list[RunSpec], out: Path, jobs: int, backend: str = "local",
-             address: str | None = None) -> Failures:
-    """Run every unfinished spec on ``backend``; returns ``(run_id, error)`` of the runs that failed."""
+             address: str | None = None, *, wandb: Any = None) -> Failures:
+    """Run every unfinished spec on ``backend``; returns ``(run_id, error)`` of the runs that failed.
+
+    ``wandb``: a ``WandbConfig`` every run also logs to (one W&B run per grid run), or None.
+    """
     check_backend(backend, address)
-    return BACKENDS[backend](console, specs, out, jobs, address)
+    extra = {"wandb": wandb} if wandb is not None else {}  # a backend that predates W&B still runs without it
+    return BACKENDS[backend](console, specs, out, jobs, address, **extra)
 
 
 def _todo(specs: list[RunSpec], out: Path) -> list[RunSpec]:
@@ -180,14 +186,15 @@ def _init_worker(parent: int, progress: Any) -> None:
     _PROGRESS = progress
 
 
-def _run_in_worker(run_id: str, config: dict[str, Any], run_dir: str) -> dict[str, Any]:
+def _run_in_worker(run_id: str, config: dict[str, Any], run_dir: str, wandb: Any = None) -> dict[str, Any]:
     from agents.compare.worker import run_one
 
-    return run_one(run_id, config, run_dir, _PROGRESS)
+    return run_one(run_id, config, run_dir, _PROGRESS, wandb=wandb)
 
 
 @register_backend("local")
-def run_local(console: Any, specs: list[RunSpec], out: Path, jobs: int, address: str | None = None) -> Failures:
+def run_local(console: Any, specs: list[RunSpec], out: Path, jobs: int, address: str | None = None, *,
+              wandb: Any = None) -> Failures:
     """A spawn process pool of ``jobs`` workers on this machine (nothing to start).
 
     The workers die with this process, on any kill. Ctrl-C stops them within seconds and raises ``Interrupted``;
@@ -209,7 +216,7 @@ def run_local(console: Any, specs: list[RunSpec], out: Path, jobs: int, address:
             blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
             try:
                 futures = {pool.submit(_run_in_worker, s.run_id, s.config.to_dict(),
-                                       str(out / "runs" / s.run_id)): s for s in todo}
+                                       str(out / "runs" / s.run_id), wandb): s for s in todo}
             finally:
                 signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             pending = set(futures)
@@ -247,7 +254,8 @@ def _stop(pool: Any, out: Path) -> None:
 
 
 @register_backend("ray")
-def run_ray(console: Any, specs: list[RunSpec], out: Path, jobs: int, address: str | None = None) -> Failures:
+def run_ray(console: Any, specs: list[RunSpec], out: Path, jobs: int, address: str | None = None, *,
+            wandb: Any = None) -> Failures:
     """One Ray task per run: ``ray.init(num_cpus=jobs)`` locally, or ``ray.init(address=...)`` for a cluster.
 
     On a cluster every node must have vecreward installed and see ``out`` (a shared file system), since the
@@ -275,7 +283,7 @@ def run_ray(console: Any, specs: list[RunSpec], out: Path, jobs: int, address: s
         updates = Queue()
         with _progress(console, len(specs), len(specs) - len(todo)) as bars:
             refs = {remote_run.remote(s.run_id, s.config.to_dict(), str((out / "runs" / s.run_id).resolve()),
-                                      updates): s for s in todo}
+                                      updates, wandb=wandb): s for s in todo}
             pending = list(refs)
             while pending:
                 finished, pending = ray.wait(pending, num_returns=len(pending), timeout=0.5)

@@ -42,8 +42,12 @@ def finished_record(run_dir: Path) -> dict[str, Any] | None:
     return record
 
 
-def run_one(run_id: str, config_dict: dict[str, Any], run_dir: str, progress_queue: Any = None) -> dict[str, Any]:
+def run_one(run_id: str, config_dict: dict[str, Any], run_dir: str, progress_queue: Any = None, *,
+            wandb: Any = None) -> dict[str, Any]:
     """Train the run ``run_id`` (``TrainConfig.to_dict()`` form) in ``run_dir``, resuming its checkpoint if any.
+
+    With ``wandb`` (a ``WandbConfig``) the run also logs to a W&B run named ``run_id`` (unless the config names
+    one), tagged with its task and scheme.
 
     The record holds the final evaluation, the wall time, ``eval_rewards`` (the reward vectors the final
     evaluation sampled from the trained policy on the held-out instances, ``[eval_instances][eval_samples][m][K]``,
@@ -80,7 +84,12 @@ def run_one(run_id: str, config_dict: dict[str, Any], run_dir: str, progress_que
             progress_queue.put((run_id, step + 1, config.steps))
 
     # Whatever a killed run left (no checkpoint, a damaged one, torn metrics), resuming picks the last good state.
-    result = train(config, policy, family, path, resume=path.exists(), progress=False, on_step=report)
+    if wandb is not None:
+        import dataclasses
+
+        wandb = dataclasses.replace(wandb, name=wandb.name or run_id,
+                                    tags=(*wandb.tags, config.task, config.pipeline.aggregator))
+    result = train(config, policy, family, path, resume=path.exists(), progress=False, on_step=report, wandb=wandb)
     for note in result.notes:
         print(f"{run_id}: {note}", flush=True)
     record = {

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -197,11 +197,26 @@ class ConfidenceFamily:
         return self._score([instance], option, conf, np.zeros(len(parsed), np.int64)), parsed
 
     def task_row(self, instance: ConfidenceInstance) -> dict[str, object]:
-        """JSON-able columns of a task."""
-        return {"family": self.name, "seed": instance.seed}
+        """JSON-able columns of a task: family, seed and config (the task is regenerated from them)."""
+        config = {f.name: getattr(self.config, f.name) for f in fields(self.config)}
+        return {"family": self.name, "seed": instance.seed,
+                "config": {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}}
 
     def instance_from_row(self, row: Mapping[str, object]) -> ConfidenceInstance:
-        """The task a row describes."""
+        """The task a row describes (a row without a config is read under this family's config).
+
+        Raises:
+            ValueError: not a confidence row, or its config differs from this family's.
+        """
         if row.get("family") != self.name:
             raise ValueError(f"not a confidence task row: {dict(row)!r}")
+        config = row.get("config")
+        if config is not None:
+            try:
+                same = ConfidenceConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                    for k, v in dict(config).items()}) == self.config  # type: ignore[call-overload]
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"bad confidence config in row: {exc}") from None
+            if not same:
+                raise ValueError("the row's config differs from this family's config")
         return self.generate(int(row["seed"]))  # type: ignore[arg-type]
