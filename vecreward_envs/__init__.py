@@ -18,14 +18,17 @@ _ENVS: tuple[dict, ...] = (
     {
         "id": "vecreward/ConflictMazeRoute-v0",
         "entry_point": "vecreward_envs.envs.conflict_maze_route:ConflictMazeRouteEnv",
+        "vector_entry_point": "vecreward_envs.envs.conflict_maze_route_vector:ConflictMazeRouteVectorEnv",
     },
     {
         "id": "vecreward/CodeTests-v0",
         "entry_point": "vecreward_envs.envs.code_tests:CodeTestsEnv",
+        "vector_entry_point": "vecreward_envs.envs.code_tests_vector:CodeTestsVectorEnv",
     },
     {
         "id": "vecreward/ToolCall-v0",
         "entry_point": "vecreward_envs.envs.tool_call:ToolCallEnv",
+        "vector_entry_point": "vecreward_envs.envs.tool_call_vector:ToolCallVectorEnv",
     },
 )
 

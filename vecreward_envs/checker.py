@@ -9,6 +9,7 @@ declared autoreset mode). Both raise ``EnvContractError`` naming the first broke
 
 from __future__ import annotations
 
+import copy
 import pickle
 from collections.abc import Callable
 from typing import Any
@@ -171,7 +172,7 @@ def check_vector_env(env: gym.vector.VectorEnv, *, seed: int = 0, n_steps: int =
 
     def play() -> list[Any]:
         obs, _ = env.reset(seed=seed)
-        trace: list[Any] = [obs.copy()]
+        trace: list[Any] = [copy.deepcopy(obs)]  # arrays, or tuples of prompts for text views
         for action in actions:
             obs, reward, terminated, truncated, _ = env.step(action)
             _check_reward(reward, reward_space, name, batch=n)
@@ -179,7 +180,7 @@ def check_vector_env(env: gym.vector.VectorEnv, *, seed: int = 0, n_steps: int =
                 raise _fail(name, f"terminated/truncated must have shape ({n},)")
             if not env.observation_space.contains(obs):
                 raise _fail(name, "step observation not in observation_space")
-            trace.append((obs.copy(), reward.copy(), terminated.copy(), truncated.copy()))
+            trace.append((copy.deepcopy(obs), reward.copy(), terminated.copy(), truncated.copy()))
         return trace
 
     if not _same(play(), play()):

@@ -19,6 +19,9 @@ from numba import njit, prange
 
 from vecreward_envs.codetests import dsl as d
 from vecreward_envs.codetests.config import MAX_LEN, MAX_STACK, VMAX
+from vecreward_envs.threading_layer import configure as _configure_threading_layer
+
+_configure_threading_layer()  # before any parallel kernel runs: TBB, fork-safe (threading_layer.py)
 
 STATUS_PASS, STATUS_FAIL, STATUS_ABSENT = 1, 0, -1
 """Per-test status written by ``judge_kernel`` (ABSENT: the problem has no test in that slot)."""

@@ -18,6 +18,7 @@ from vecreward_envs.codetests.problem import CodeProblem
 from vecreward_envs.codetests.text import MAX_COMPLETION_CHARS
 from vecreward_envs.envs.action_checks import check_tokens, reset_needed
 from vecreward_envs.envs.not_applicable import check_na_value, fill_not_applicable
+from vecreward_envs.envs.vector_modes import refuse_gymnasium_sync
 
 # Characters a prompt uses (printable ASCII) and that a completion space samples from. Completions given to
 # step() may hold any character at all.
@@ -147,19 +148,28 @@ class CodeTestsEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[np.ndarray | str, dict[str, Any]]:
         """Show the problem of ``seed`` (or one drawn from the pool of seeds by the env's generator)."""
+        refuse_gymnasium_sync(self)
         super().reset(seed=seed)
         problem = (options or {}).get("instance")
         if problem is not None:
-            if not isinstance(problem, CodeProblem) or problem.config != self.config:
-                raise ValueError("options['instance'] must be a CodeProblem of this env's config")
+            problem = self.as_instance(problem, "options['instance']")
         elif seed is not None:
-            problem = generate_cached(seed, self.config)
+            problem = self.instance_of_seed(seed)
         else:
-            draw = int(self.np_random.integers(self.instance_pool))
-            problem = generate_cached(self.pool_first_seed + draw, self.config)
+            problem = self.instance_of_seed(self.pool_first_seed + int(self.np_random.integers(self.instance_pool)))
         self.problem = problem
         self._done = False
         return self._observe(), {"problem_id": problem.id, "signature": problem.signature()}
+
+    def instance_of_seed(self, seed: int) -> CodeProblem:
+        """The problem of instance seed ``seed`` (generated once per process)."""
+        return generate_cached(int(seed), self.config)
+
+    def as_instance(self, value: object, what: str = "instance") -> CodeProblem:
+        """``value`` if it is a problem of this env's config, else a one-line ValueError naming ``what``."""
+        if not isinstance(value, CodeProblem) or value.config != self.config:
+            raise ValueError(f"{what} must be a CodeProblem of this env's config, got {type(value).__name__}")
+        return value
 
     def step(self, action: Any) -> tuple[np.ndarray | str, np.ndarray, bool, bool, dict[str, Any]]:
         """Judge one program (structured) or one completion (text); the episode ends."""

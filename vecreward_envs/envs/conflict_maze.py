@@ -18,6 +18,7 @@ from vecreward_envs.envs.maze_state import (
     reward_space,
 )
 from vecreward_envs.envs.not_applicable import all_applicable, check_na_value
+from vecreward_envs.envs.vector_modes import refuse_gymnasium_sync
 from vecreward_envs.maze.config import MazeConfig
 from vecreward_envs.maze.family import MazeFamily
 from vecreward_envs.maze.instance import MazeInstance
@@ -109,6 +110,7 @@ class ConflictMazeEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[np.ndarray, dict[str, Any]]:
         """Start an episode on the maze of ``seed`` (or of a seed drawn from the env's generator)."""
+        refuse_gymnasium_sync(self)
         super().reset(seed=seed)
         instance = choose_instance(self.config, seed, options, self.np_random, self.pool_first_seed, self.instance_pool)
         self.instance = instance

@@ -11,14 +11,17 @@ from gymnasium import spaces
 
 from vecreward_envs.envs.action_checks import check_tokens, reset_needed
 from vecreward_envs.envs.maze_state import (
+    as_maze,
     check_pool_args,
     choose_instance,
     observation_space,
     reward_space,
 )
 from vecreward_envs.envs.not_applicable import all_applicable, check_na_value
+from vecreward_envs.envs.vector_modes import refuse_gymnasium_sync
 from vecreward_envs.maze.config import N_ROUTE_CODES, MazeConfig
 from vecreward_envs.maze.family import MazeFamily
+from vecreward_envs.maze.generator import generate_cached
 from vecreward_envs.maze.instance import MazeInstance
 from vecreward_envs.maze.text import MAX_COMPLETION_CHARS, format_route
 
@@ -130,11 +133,20 @@ class ConflictMazeRouteEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[np.ndarray | str, dict[str, Any]]:
         """Show the maze of ``seed`` (or one drawn from the pool by the env's generator)."""
+        refuse_gymnasium_sync(self)
         super().reset(seed=seed)
         instance = choose_instance(self.config, seed, options, self.np_random, self.pool_first_seed, self.instance_pool)
         self.instance = instance
         self._done = False
         return self._observe(), {"instance_seed": instance.seed, "budget": instance.budget}
+
+    def instance_of_seed(self, seed: int) -> MazeInstance:
+        """The maze of instance seed ``seed`` (generated once per process)."""
+        return generate_cached(int(seed), self.config)
+
+    def as_instance(self, value: object, what: str = "instance") -> MazeInstance:
+        """``value`` if it is a maze of this env's config, else a one-line ValueError naming ``what``."""
+        return as_maze(self.config, value, what)
 
     def step(self, action: Any) -> tuple[np.ndarray | str, np.ndarray, bool, bool, dict[str, Any]]:
         """Score one route (structured) or one completion (text); the episode ends."""

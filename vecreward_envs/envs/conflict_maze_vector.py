@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from gymnasium.vector.utils import batch_space
 from vecreward_envs.envs.action_checks import ResetNeeded, env_name, int_array_problem
 from vecreward_envs.envs.maze_state import (
     MazeState,
+    as_maze,
     check_pool_args,
     instance_pool,
     kernel_args,
@@ -20,8 +22,11 @@ from vecreward_envs.envs.maze_state import (
     render_ansi,
     reward_space,
 )
+from vecreward_envs.envs.not_applicable import check_na_value
+from vecreward_envs.envs.placement import placed_tasks, reset_mask
 from vecreward_envs.maze.config import MazeConfig
 from vecreward_envs.maze.family import MazeFamily
+from vecreward_envs.maze.generator import generate_cached
 from vecreward_envs.maze.instance import InstanceBatch, MazeInstance
 from vecreward_envs.maze.kernels import reset_kernel, step_kernel
 
@@ -51,6 +56,7 @@ class ConflictMazeVectorEnv(VectorEnv):
         pool_first_seed: int = 0,
         copy: bool = True,
         render_mode: str | None = None,
+        na_value: float = 0.0,
         **overrides: Any,
     ) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
@@ -72,7 +78,11 @@ class ConflictMazeVectorEnv(VectorEnv):
         self.reward_space = reward_space(self.config)
         self.reward_names = self.config.reward_names
         self.reward_dim = self.config.n_objectives
+        self.na_value = check_na_value(na_value, self.reward_space.low, self.reward_space.high)
+        self._applicable = np.ones((self.num_envs, self.reward_dim), dtype=np.bool_)  # maze objectives always apply
         self._state = MazeState(self.config, self.num_envs)
+        self._placed: list[MazeInstance | None] = [None] * self.num_envs  # mazes put in by reset options
+        self._any_placed = False
         self._truncated = np.zeros(self.num_envs, dtype=np.bool_)
         self._pool: InstanceBatch | None = None
         self._pool_instances: tuple[MazeInstance, ...] = ()
@@ -86,24 +96,35 @@ class ConflictMazeVectorEnv(VectorEnv):
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
               ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Reset every env (or those in ``options["reset_mask"]``) to a pool instance drawn by its generator."""
+        """Reset every env (or those in ``options["reset_mask"]``): a pool maze drawn by its generator.
+
+        ``options["instances"]`` (N ``MazeInstance``) or ``options["seeds"]`` (N instance seeds) place chosen mazes
+        instead (``vecreward_envs/envs/placement.py``); a placed maze plays one episode, then autoreset draws.
+        """
         if seed is not None:
             if isinstance(seed, (list, tuple)):
                 seed = int(np.random.SeedSequence([int(s) for s in seed]).generate_state(1)[0])
             self._np_random, _ = seeding.np_random(seed)
         pool = self._ensure_pool()
         state = self._state
-        mask = np.ones(self.num_envs, dtype=np.bool_)
-        if options and "reset_mask" in options:
-            mask = np.asarray(options["reset_mask"], dtype=np.bool_)
-            if mask.shape != (self.num_envs,):
-                raise ValueError(f"options['reset_mask'] must be bool [{self.num_envs}], got shape {mask.shape}")
+        options = options or {}
+        mask = reset_mask(options, self.num_envs)
         if seed is not None or not state.rng_state.any():
             fresh = self._np_random.integers(1, 2**63 - 1, size=self.num_envs, dtype=np.uint64)
             state.rng_state[mask] = fresh[mask]
+        placed = placed_tasks(options, mask, partial(as_maze, self.config),
+                              partial(generate_cached, config=self.config))
         reset_kernel(pool.cells, pool.starts, pool.budgets, pool.totals, state.rng_state, mask, state.obs,
                      state.counts, state.totals, state.inst_id, state.needs_reset)
-        seeds = np.array([self._pool_instances[i].seed for i in state.inst_id], dtype=np.int64)
+        for n in np.flatnonzero(mask):
+            self._placed[n] = placed[n] if placed is not None else None
+            if placed is not None:  # the kernel's draw is overwritten: same state as a single env's reset
+                instance = placed[n]
+                state.obs[n] = self.family.observation(instance)
+                state.counts[n] = 0
+                state.totals[n] = (*instance.item_totals, instance.lava_total)
+        self._any_placed = any(p is not None for p in self._placed)
+        seeds = np.array([self.instance(n).seed for n in range(self.num_envs)], dtype=np.int64)
         info = {"instance_seed": seeds, "_instance_seed": mask.copy()}
         self._has_reset = True
         return (state.obs.copy() if self.copy else state.obs), info
@@ -117,12 +138,18 @@ class ConflictMazeVectorEnv(VectorEnv):
         if acts is None:
             raise self._bad_actions(problem)
         state = self._state
+        autoreset = state.needs_reset.copy() if self._any_placed else None
         bad = step_kernel(*kernel_args(self.config, state, pool, acts))  # checks 0..3 before changing anything
         if bad >= 0:
             raise self._bad_actions(f"out of range: actions[{bad}] = {acts[bad]}")
+        if autoreset is not None:  # these drew a pool maze: a placed maze plays one episode
+            for n in np.flatnonzero(autoreset):
+                self._placed[n] = None
+            self._any_placed = any(p is not None for p in self._placed)
+        info = {"applicable": self._applicable.copy() if self.copy else self._applicable}
         if self.copy:
-            return state.obs.copy(), state.rewards.copy(), state.terminated.copy(), self._truncated.copy(), {}
-        return state.obs, state.rewards, state.terminated, self._truncated, {}
+            return state.obs.copy(), state.rewards.copy(), state.terminated.copy(), self._truncated.copy(), info
+        return state.obs, state.rewards, state.terminated, self._truncated, info
 
     def _bad_actions(self, problem: str) -> ValueError:
         return ValueError(f"{env_name(self)}: actions not in the action space MultiDiscrete([4] * {self.num_envs}): "
@@ -131,7 +158,8 @@ class ConflictMazeVectorEnv(VectorEnv):
     def instance(self, env_index: int) -> MazeInstance:
         """The maze env ``env_index`` is playing."""
         self._ensure_pool()
-        return self._pool_instances[int(self._state.inst_id[env_index])]
+        placed = self._placed[int(env_index)]
+        return placed if placed is not None else self._pool_instances[int(self._state.inst_id[env_index])]
 
     def render(self) -> tuple[str, ...] | None:
         """Text of every env (``render_mode="ansi"``)."""

@@ -30,13 +30,18 @@ def choose_instance(config: MazeConfig, seed: int | None, options: dict | None, 
     """
     instance = (options or {}).get("instance")
     if instance is not None:
-        if not isinstance(instance, MazeInstance) or instance.config != config:
-            raise ValueError("options['instance'] must be a MazeInstance of this env's config")
-        return instance
+        return as_maze(config, instance, "options['instance']")
     if seed is not None:
         return generate_cached(seed, config)
     _, pool = instance_pool(config, pool_first_seed, pool_size)
     return pool[int(np_random.integers(len(pool)))]
+
+
+def as_maze(config: MazeConfig, value: object, what: str = "instance") -> MazeInstance:
+    """``value`` if it is a maze of ``config``, else a one-line ValueError naming ``what``."""
+    if not isinstance(value, MazeInstance) or value.config != config:
+        raise ValueError(f"{what} must be a MazeInstance of this env's config, got {type(value).__name__}")
+    return value
 
 
 def check_pool_args(instance_pool: object, pool_first_seed: object) -> None:

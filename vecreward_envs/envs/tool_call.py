@@ -11,6 +11,7 @@ from gymnasium import spaces
 
 from vecreward_envs.envs.action_checks import check_tokens, reset_needed
 from vecreward_envs.envs.not_applicable import check_na_value, fill_not_applicable
+from vecreward_envs.envs.vector_modes import refuse_gymnasium_sync
 from vecreward_envs.toolcall.config import ANSWER_VOCAB, K, ToolCallConfig
 from vecreward_envs.toolcall.family import OBS_LEN, OBS_VOCAB, ToolCallFamily
 from vecreward_envs.toolcall.task import ToolTask, generate_cached
@@ -125,19 +126,28 @@ class ToolCallEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[np.ndarray | str, dict[str, Any]]:
         """Show the task of ``seed`` (or one drawn from the pool of seeds by the env's generator)."""
+        refuse_gymnasium_sync(self)
         super().reset(seed=seed)
         task = (options or {}).get("instance")
         if task is not None:
-            if not isinstance(task, ToolTask) or task.config != self.config:
-                raise ValueError("options['instance'] must be a ToolTask of this env's config")
+            task = self.as_instance(task, "options['instance']")
         elif seed is not None:
-            task = generate_cached(int(seed), self.config)
+            task = self.instance_of_seed(seed)
         else:
-            task = generate_cached(self.pool_first_seed + int(self.np_random.integers(self.instance_pool)),
-                                   self.config)
+            task = self.instance_of_seed(self.pool_first_seed + int(self.np_random.integers(self.instance_pool)))
         self.task = task
         self._done = False
         return self._observe(), {"instance_seed": task.seed, "constraints": tuple(task.constraints)}
+
+    def instance_of_seed(self, seed: int) -> ToolTask:
+        """The task of instance seed ``seed`` (generated once per process)."""
+        return generate_cached(int(seed), self.config)
+
+    def as_instance(self, value: object, what: str = "instance") -> ToolTask:
+        """``value`` if it is a task of this env's config, else a one-line ValueError naming ``what``."""
+        if not isinstance(value, ToolTask) or value.config != self.config:
+            raise ValueError(f"{what} must be a ToolTask of this env's config, got {type(value).__name__}")
+        return value
 
     def step(self, action: Any) -> tuple[np.ndarray | str, np.ndarray, bool, bool, dict[str, Any]]:
         """Score one answer (structured tokens or a completion); the episode ends."""

@@ -19,6 +19,9 @@ import numpy as np
 from numba import njit, prange
 
 from vecreward_envs.maze.config import BONUS, END, ITEM0, LAVA, SPENT_LAVA, STOP, WALL, MazeConfig
+from vecreward_envs.threading_layer import configure as _configure_threading_layer
+
+_configure_threading_layer()  # before any parallel kernel runs: TBB, fork-safe (threading_layer.py)
 
 
 @lru_cache(maxsize=64)

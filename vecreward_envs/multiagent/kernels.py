@@ -33,6 +33,9 @@ from numba import njit, prange
 
 from vecreward_envs.maze.config import BONUS, END, ITEM0, LAVA, SPENT_LAVA, STOP, WALL
 from vecreward_envs.maze.kernels import _score, _xorshift
+from vecreward_envs.threading_layer import configure as _configure_threading_layer
+
+_configure_threading_layer()  # before any parallel kernel runs: TBB, fork-safe (threading_layer.py)
 
 
 @njit(cache=True, inline="always")

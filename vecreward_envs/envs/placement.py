@@ -1,0 +1,62 @@
+"""``reset`` options of every vector env: which envs to reset, and which tasks to put in them.
+
+``options["reset_mask"]`` (bool [N]) resets only those envs. ``options["instances"]`` (N tasks of the env's config)
+or ``options["seeds"]`` (N instance seeds) places chosen tasks, e.g. one task in all G envs of a GRPO group; the
+entries of envs outside the mask are not used. Anything malformed raises a one-line ``ValueError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+
+Task = TypeVar("Task")
+OPTIONS = ("instances", "seeds", "reset_mask")
+
+
+def reset_mask(options: dict[str, Any], num_envs: int) -> np.ndarray:
+    """Bool [N]: the envs this reset resets (all unless ``options["reset_mask"]``); checks the option names."""
+    unknown = set(options) - set(OPTIONS)
+    if unknown:
+        raise ValueError(f"unknown reset option(s) {sorted(unknown)}; valid: {', '.join(OPTIONS)}")
+    if "reset_mask" not in options:
+        return np.ones(num_envs, dtype=np.bool_)
+    mask = np.asarray(options["reset_mask"])
+    if mask.dtype != np.bool_ or mask.shape != (num_envs,):
+        raise ValueError(f"options['reset_mask'] must be bool [{num_envs}], got {mask.dtype} {mask.shape}")
+    return mask
+
+
+def placed_tasks(options: dict[str, Any], mask: np.ndarray, as_instance: Callable[[object, str], Task],
+                 instance_of_seed: Callable[[int], Task]) -> list[Task | None] | None:
+    """The tasks ``options`` places, one per env (None outside ``mask``), or None when it places none.
+
+    Args:
+        options: the reset options.
+        mask: bool [N], the envs being reset.
+        as_instance: checks a given task (raises ValueError naming the entry).
+        instance_of_seed: the task of an instance seed.
+    """
+    if "instances" in options and "seeds" in options:
+        raise ValueError("options may hold 'instances' or 'seeds', not both")
+    n = mask.shape[0]
+    for key in ("instances", "seeds"):
+        if key not in options:
+            continue
+        values = options[key]
+        if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, np.ndarray)) or len(values) != n:
+            raise ValueError(f"options[{key!r}] must be a sequence of num_envs={n} entries")
+        out: list[Task | None] = []
+        for i, value in enumerate(values):
+            if not mask[i]:
+                out.append(None)
+            elif key == "instances":
+                out.append(as_instance(value, f"options['instances'][{i}]"))
+            elif isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ValueError(f"options['seeds'][{i}] must be a non-negative int, got {value!r}")
+            else:
+                out.append(instance_of_seed(int(value)))
+        return out
+    return None
