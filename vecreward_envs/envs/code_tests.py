@@ -56,7 +56,7 @@ class CodeTestsEnv(gym.Env):
     ``float32[K]`` in [0, 1], K = 2 + number of test objectives (8 with the default config). An entry that does
     not apply (NaN in the family's API, "/NaN" below) holds ``na_value`` (0.0 by default;
     ``na_value=float("nan")`` keeps NaN) and ``info["applicable"]`` (bool [K]) is false there
-    (docs/envs/not_applicable.md):
+    (docs/ecosystem.md, "Not applicable"):
 
     | Index | Name              | Range      | Meaning                                                               |
     |-------|-------------------|------------|-----------------------------------------------------------------------|

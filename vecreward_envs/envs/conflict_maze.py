@@ -70,7 +70,7 @@ class ConflictMazeEnv(gym.Env):
     (``size``, ``n_item_types``, ``slack``, ``score_mode``, ``lava_penalty``, ...). ``render_mode="ansi"``.
     ``instance_pool`` (1024) and ``pool_first_seed`` (0) choose the mazes of unseeded resets.
     ``reset(options={"instance": maze})`` plays a given ``MazeInstance``. ``na_value`` is accepted for the
-    convention every id shares (docs/envs/not_applicable.md); every maze objective always applies, and
+    convention every id shares (docs/ecosystem.md, "Not applicable"); every maze objective always applies, and
     ``info["applicable"]`` (bool [K], all true) is on every step.
 
     ## Version History

@@ -74,7 +74,7 @@ class ConflictMazeRouteEnv(gym.Env):
     ``view`` ("structured" | "text"), ``route_len`` (structured action length; default: the config's budget
     bound), ``config`` or ``MazeConfig`` keyword overrides, ``instance_pool`` and ``pool_first_seed`` (mazes of
     unseeded resets, as in ``ConflictMaze-v0``). ``reset(options={"instance": maze})`` shows a given maze.
-    ``na_value``: the not-applicable convention every id shares (docs/envs/not_applicable.md); every maze
+    ``na_value``: the not-applicable convention every id shares (docs/ecosystem.md, "Not applicable"); every maze
     objective always applies and ``info["applicable"]`` is all true.
 
     ## Version History

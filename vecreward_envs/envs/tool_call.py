@@ -52,7 +52,7 @@ class ToolCallEnv(gym.Env):
     ## Reward Space
     ``float32[11]`` in [0, 1]. An entry that does not apply to the task (NaN in the family's API) holds
     ``na_value`` (0.0 by default; ``na_value=float("nan")`` keeps NaN) and ``info["applicable"]`` (bool [11])
-    is false there (docs/envs/not_applicable.md); "/NaN" below marks the entries that can be not applicable:
+    is false there (docs/ecosystem.md, "Not applicable"); "/NaN" below marks the entries that can be not applicable:
 
     | Index | Name                       | Range      | Meaning                                                       |
     |-------|----------------------------|------------|---------------------------------------------------------------|
