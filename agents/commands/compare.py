@@ -45,7 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(one Ray task per run: ray.init() locally with --jobs CPUs, or --ray-address for an "
                         "existing cluster; needs pip install \"vecreward[sweep]\") (default: local)")
     parser.add_argument("--ray-address", default=None,
-                        help="address of an existing Ray cluster (e.g. ray://host:10001 or auto); with --backend ray")
+                        help="address of an existing Ray cluster, with --backend ray: HOST:PORT (the head's ray start "
+                        "--head --port), ray://HOST:10001 (Ray Client) or auto (default: RAY_ADDRESS if set, else a "
+                        "local Ray); every node needs the same vecreward and --out on a shared file system; with "
+                        "token auth export RAY_AUTH_MODE=token and the token (docs/compare.md, Ray clusters)")
     parser.add_argument("--recheck-budget", choices=["standard", "full"], default=None,
                         help="after the grid, rerun some schemes at this longer budget (same seeds) and report "
                         "whether the ranking held: Kendall's tau with a CI and the flipped pairs (default: no "
@@ -125,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
             failures += run_grid(console, again, target, jobs, args.backend, args.ray_address, wandb=recheck_wandb)
     except BackendError as exc:
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        if not args.resume:
+            _forget_empty_grid(out)
         return 2
     except (Interrupted, KeyboardInterrupt):
         interrupted = True
@@ -169,6 +174,17 @@ def _wandb_config(project: str | None, out: Path) -> WandbConfig | None:
     if not project.strip():
         raise ValueError("--wandb PROJECT must not be empty")
     return WandbConfig(project=project, group=out.resolve().name)
+
+
+def _forget_empty_grid(out: Path) -> None:
+    """After a backend that could not start: remove the empty ``runs/`` and ``compare.json`` made here.
+
+    Nothing ran, so the same command can then be run again without ``--resume``.
+    """
+    runs = out / "runs"
+    if runs.is_dir() and not any(runs.iterdir()):
+        runs.rmdir()
+        (out / "compare.json").unlink(missing_ok=True)
 
 
 def _recheck_count(text: str) -> int | None:

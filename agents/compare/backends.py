@@ -46,7 +46,8 @@ def check_backend(name: str, address: str | None) -> None:
     """Validate a backend choice before anything runs.
 
     Raises:
-        ValueError: unknown backend, ``--ray-address`` without ray, or ray not installed.
+        ValueError: unknown backend, ``--ray-address`` without ray, ray not installed, or a cluster address
+            (``--ray-address``, else ``RAY_ADDRESS``) that is malformed, unreachable or refuses this machine.
     """
     if name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r}; valid: {sorted(BACKENDS)}")
@@ -55,6 +56,12 @@ def check_backend(name: str, address: str | None) -> None:
     if name == "ray" and importlib.util.find_spec("ray") is None:
         raise ValueError("--backend ray needs Ray, which is not installed: pip install -c constraints-cpu.txt "
                          "\"vecreward[sweep]\" (or \"ray[default]>=2.9\")")
+    if name == "ray":
+        from agents.compare.ray_cluster import check_ray_address, resolve_address
+
+        cluster, source = resolve_address(address)
+        if cluster is not None:  # fail in seconds, with one line, not after ray.init's minutes of retries
+            check_ray_address(cluster, source)
 
 
 def run_grid(console: Any, specs: list[RunSpec], out: Path, jobs: int, backend: str = "local",
@@ -258,14 +265,18 @@ def run_ray(console: Any, specs: list[RunSpec], out: Path, jobs: int, address: s
             wandb: Any = None) -> Failures:
     """One Ray task per run: ``ray.init(num_cpus=jobs)`` locally, or ``ray.init(address=...)`` for a cluster.
 
-    On a cluster every node must have vecreward installed and see ``out`` (a shared file system), since the
-    workers write the run directories themselves, exactly as the local pool's workers do.
+    On a cluster (``address``, else ``RAY_ADDRESS``) every node must have the same vecreward installed and see
+    ``out`` at the same path (a shared file system), since the workers write the run directories themselves,
+    exactly as the local pool's workers do; both are checked on every node before any run starts
+    (:func:`agents.compare.ray_cluster.check_nodes`), and the nodes the runs ran on are printed at the end.
     """
     import ray
     from ray.util.queue import Empty, Queue
 
-    from agents.compare.worker import run_one
+    from agents.compare.ray_cluster import check_nodes, resolve_address, run_on_node
+    from agents.compare.worker import finished_record
 
+    address, source = resolve_address(address)
     todo = _todo(specs, out)
     failures: Failures = []
     started_here = not ray.is_initialized()
@@ -275,11 +286,14 @@ def run_ray(console: Any, specs: list[RunSpec], out: Path, jobs: int, address: s
         else:
             try:
                 ray.init(address=address, log_to_driver=False, configure_logging=False)
-            except ConnectionError as exc:
-                raise BackendError(f"cannot connect to the Ray cluster at {address!r}: {exc} (is it running, and "
-                                   "is this machine allowed to join it, e.g. its auth token?)") from exc
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise BackendError(f"cannot connect to the Ray cluster at {address!r} ({source}): "
+                                   f"{str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)} (is it "
+                                   "running, and is this machine allowed to join it, e.g. its auth token?)") from exc
     try:
-        remote_run = ray.remote(num_cpus=1, max_retries=0)(run_one)
+        labels = check_nodes(out) if started_here and address is not None else {}
+        used: dict[str, int] = {}
+        remote_run = ray.remote(num_cpus=1, max_retries=0)(run_on_node)
         updates = Queue()
         with _progress(console, len(specs), len(specs) - len(todo)) as bars:
             refs = {remote_run.remote(s.run_id, s.config.to_dict(), str((out / "runs" / s.run_id).resolve()),
@@ -291,11 +305,20 @@ def run_ray(console: Any, specs: list[RunSpec], out: Path, jobs: int, address: s
                 for ref in finished:
                     spec = refs[ref]
                     try:
-                        ray.get(ref)
+                        node, _ = ray.get(ref)
+                        used[node] = used.get(node, 0) + 1
+                        if finished_record(out / "runs" / spec.run_id) is None:
+                            failures.append((spec.run_id, f"it finished on Ray node {labels.get(node, node[:8])} "
+                                             "but its result is not under --out here: --out must be on a file "
+                                             "system every node shares"))
                     except Exception as exc:  # noqa: BLE001 - a failed run is reported, the grid goes on
                         failures.append((spec.run_id, repr(exc)))
                     bars.finished(spec.run_id)
         updates.shutdown()
+        if labels:
+            console.print(f"ray: {sum(used.values())} run(s) ran on {len(used)} of the cluster's {len(labels)} "
+                          "node(s) with CPUs: " + ", ".join(f"{labels.get(node, node[:8])} ({count})"
+                                                            for node, count in sorted(used.items())), soft_wrap=True)
     finally:
         if started_here:
             ray.shutdown()
