@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "agents.commands.diagnose",
     "agents.commands.train",
     "agents.commands.compare",
+    "agents.commands.atlas",
     "agents.commands.report",
     "agents.commands.reproduce",
     "agents.commands.export_verl",

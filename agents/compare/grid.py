@@ -93,8 +93,11 @@ def scheme_params(aggregator: str, family: TaskFamily, steps: int) -> dict[str, 
 
 
 def build_grid(tasks: list[str], aggregators: list[str], seeds: int, budget: BudgetName,
-               families: Mapping[str, TaskFamily]) -> list[RunSpec]:
+               families: Mapping[str, TaskFamily], task_params: Mapping[str, Any] | None = None) -> list[RunSpec]:
     """Every (task, aggregator, seed) run, validated now (bad names fail before anything runs).
+
+    ``task_params``: the family configuration every run builds its family with (``families`` must hold families
+    built with it; ``vecreward atlas`` varies it).
 
     Raises:
         ValueError: unknown budget, scheme or task, or seeds < 1.
@@ -111,7 +114,8 @@ def build_grid(tasks: list[str], aggregators: list[str], seeds: int, budget: Bud
             pipeline = PipelineConfig(aggregator=aggregator,
                                       aggregator_params=scheme_params(aggregator, family, b.steps))
             for seed in range(seeds):
-                config = b.train_config(task, family, pipeline, seed, chain_length=get_spec(aggregator).chain_length)
+                config = b.train_config(task, family, pipeline, seed, chain_length=get_spec(aggregator).chain_length,
+                                        task_params=task_params)
                 specs.append(RunSpec(task, aggregator, seed, config))
     return specs
 
