@@ -154,13 +154,12 @@ def _non_dominated(vectors: np.ndarray) -> np.ndarray:
     return ~dominated
 
 
-def pareto_front(instance: MazeInstance, *, max_states: int = 5_000_000, use_numba: bool = True) -> ParetoFront:
-    """The exact Pareto front of ``instance`` (see module docstring).
+def _reachable(instance: MazeInstance, max_states: int, use_numba: bool
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Every distinct reachable reward vector with its fewest steps and one witness route of that length.
 
-    Args:
-        instance: a maze.
-        max_states: refuse (ValueError) instances whose search would visit more states.
-        use_numba: False runs the plain-Python twin (for tests; much slower).
+    Returns ``(vectors float32 [R, K], routes int8 [R, budget], steps int64 [R], n_states)``; R = 0 when E cannot
+    be reached within the budget.
     """
     if not isinstance(instance, MazeInstance):
         raise TypeError(f"pareto_front takes a MazeInstance, got {type(instance).__name__}")
@@ -182,19 +181,89 @@ def pareto_front(instance: MazeInstance, *, max_states: int = 5_000_000, use_num
             route = np.full(instance.budget, STOP, dtype=np.int8)
             route[: len(moves)] = moves
             pairs.append((mask, route))
+    k = instance.config.n_objectives
     if not pairs:  # cannot happen for generated mazes (E is reachable within the budget by construction)
-        k = instance.config.n_objectives
-        return ParetoFront(np.zeros((0, k), np.float32), np.zeros((0, instance.budget), np.int8), 0, n_states)
-    by_vector: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        return np.zeros((0, k), np.float32), np.zeros((0, instance.budget), np.int8), np.zeros(0, np.int64), n_states
+    # vector -> (vector, route, steps): the shortest route per vector (a blocked move never helps, so every witness
+    # is a route without blocked moves and its length is its number of moves)
+    by_vector: dict[bytes, tuple[np.ndarray, np.ndarray, int]] = {}
     for mask, route in pairs:
         visited = {item_cells[b] for b in range(len(item_cells)) if (mask >> b) & 1}
         vector = score_visits(instance, visited, True)
+        steps = int(np.count_nonzero(route != STOP))
         key = vector.tobytes()
-        if key not in by_vector:
-            by_vector[key] = (vector, route)
-    vectors = np.stack([v for v, _ in by_vector.values()])  # [R, K]
-    witness = np.stack([w for _, w in by_vector.values()])
+        if key not in by_vector or steps < by_vector[key][2]:
+            by_vector[key] = (vector, route, steps)
+    vectors = np.stack([v for v, _, _ in by_vector.values()])  # [R, K]
+    witness = np.stack([w for _, w, _ in by_vector.values()])  # [R, budget]
+    steps = np.array([t for _, _, t in by_vector.values()], dtype=np.int64)  # [R]
+    return vectors, witness, steps, n_states
+
+
+def pareto_front(instance: MazeInstance, *, max_states: int = 5_000_000, use_numba: bool = True) -> ParetoFront:
+    """The exact Pareto front of ``instance`` (see module docstring).
+
+    Args:
+        instance: a maze.
+        max_states: refuse (ValueError) instances whose search would visit more states.
+        use_numba: False runs the plain-Python twin (for tests; much slower).
+    """
+    vectors, witness, _, n_states = _reachable(instance, max_states, use_numba)
+    if len(vectors) == 0:
+        return ParetoFront(vectors, witness, 0, n_states)
     keep = _non_dominated(vectors)
-    vectors, witness = vectors[keep], witness[keep]
-    order = np.lexsort(vectors.T[::-1])[::-1]  # descending, first objective most significant
-    return ParetoFront(rewards=vectors[order], routes=witness[order], n_reachable=len(by_vector), n_states=n_states)
+    front, routes = vectors[keep], witness[keep]
+    order = np.lexsort(front.T[::-1])[::-1]  # descending, first objective most significant
+    return ParetoFront(rewards=front[order], routes=routes[order], n_reachable=len(vectors), n_states=n_states)
+
+
+def discounted_front(instance: MazeInstance | None, gamma: float = 1.0, *, max_steps: int | None = None,
+                     one_step: bool = False, max_states: int = 5_000_000) -> list[np.ndarray]:
+    """The exact Pareto front of an env's discounted vector returns, as MO-Gymnasium's ``pareto_front(gamma)``.
+
+    What the maze envs' ``env.unwrapped.pareto_front(gamma)`` returns: the front of the maze the env plays *now*
+    (the instance of the last ``reset``; an env with many mazes has one front per maze), as a list of float64
+    [K] arrays sorted lexicographically, descending (first objective most significant).
+
+    Discounting is exact. ``ConflictMaze-v0`` pays the whole reward vector ``v`` on the step that reaches E, so a
+    route of T moves returns ``gamma**(T - 1) * v`` (MO-Gymnasium's convention: the first reward is not
+    discounted). Rewards are >= 0, so for each reachable vector the shortest route that scores it dominates the
+    longer ones; the front is the non-dominated set of ``gamma**(T_v - 1) * v`` over every reachable vector ``v``
+    with its fewest moves ``T_v`` (the exact search already finds both). A vector that is dominated undiscounted
+    can be on the discounted front when its route is shorter. ``gamma=1`` gives ``pareto_front(instance).rewards``.
+    ``ConflictMazeRoute-v0`` has one-step episodes (``one_step=True``): the return is the reward, ``gamma`` does
+    not apply, and the front is the undiscounted one for every ``gamma``.
+
+    Args:
+        instance: the env's current maze; None (the env was not reset yet) raises ``ValueError``.
+        gamma: discount in [0, 1].
+        max_steps: only routes of at most this many moves (the route env's ``route_len``); None: the budget.
+        one_step: the env's episodes have one step (the route env): no discounting.
+        max_states: refuse (ValueError) instances whose search would visit more states.
+
+    Returns:
+        The front as a list of float64 [K] arrays; ``[zeros(K)]`` when no route within the limits reaches E.
+
+    Raises:
+        ValueError: no instance yet, a gamma outside [0, 1], a bad ``max_steps``, or a too large search.
+    """
+    if instance is None:
+        raise ValueError("pareto_front() needs the env's current maze: call reset() first")
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.integer, np.floating)) or not (
+            0.0 <= float(gamma) <= 1.0):
+        raise ValueError(f"pareto_front: gamma must be a number in [0, 1], got {gamma!r}")
+    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer))
+                                  or max_steps < 1):
+        raise ValueError(f"pareto_front: max_steps must be an int >= 1 or None, got {max_steps!r}")
+    vectors, _, steps, _ = _reachable(instance, max_states, True)
+    if max_steps is not None:
+        vectors, steps = vectors[steps <= max_steps], steps[steps <= max_steps]
+    if len(vectors) == 0:
+        return [np.zeros(instance.config.n_objectives, dtype=np.float64)]
+    returns = vectors.astype(np.float64)  # [R, K]
+    if not one_step:
+        returns = returns * float(gamma) ** (steps - 1).astype(np.float64)[:, None]
+    # distinct vectors can coincide once discounted (e.g. gamma = 0): keep one of each
+    returns = np.unique(returns[_non_dominated(returns)], axis=0)
+    order = np.lexsort(returns.T[::-1])[::-1]
+    return [row.copy() for row in returns[order]]

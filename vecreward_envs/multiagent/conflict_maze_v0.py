@@ -1,7 +1,8 @@
 """conflict_maze_v0: N agents (2-4) share one conflicting-objective maze (PettingZoo Parallel and AEC APIs).
 
-``parallel_env(...)`` is the Parallel env; ``env(...)`` / ``raw_env(...)`` the AEC variant built with PettingZoo's
-``parallel_to_aec``; ``batched_env(num_games, ...)`` steps many games in one numba call (threads over games).
+``parallel_env(...)`` is the Parallel env; ``env(...)`` / ``raw_env(...)`` the AEC variant (PettingZoo's Parallel ->
+AEC conversion with vector rewards, ``multiagent.aec``; it passes MOMAland's ``api_test``); ``batched_env(num_games,
+...)`` steps many games in one numba call (threads over games).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
-from pettingzoo.utils.conversions import parallel_to_aec
 
 from vecreward_envs.envs.maze_state import check_pool_args, choose_instance, instance_pool
 from vecreward_envs.maze.config import MazeConfig
@@ -20,6 +20,7 @@ from vecreward_envs.maze.family import MazeFamily
 from vecreward_envs.maze.instance import InstanceBatch, MazeInstance
 from vecreward_envs.maze.kernels import neighbour_table, score_params
 from vecreward_envs.multiagent import kernels as K
+from vecreward_envs.multiagent.aec import vector_parallel_to_aec
 from vecreward_envs.multiagent.game import (
     GameState,
     agent_names,
@@ -29,6 +30,7 @@ from vecreward_envs.multiagent.game import (
     render_ansi,
     reward_space,
 )
+from vecreward_envs.multiagent.render import render_rgb
 
 __all__ = ["ConflictMazeBatchEnv", "ConflictMazeParallelEnv", "batched_env", "env", "parallel_env", "raw_env"]
 
@@ -88,13 +90,18 @@ class ConflictMazeParallelEnv(ParallelEnv):
     instance_pool=1024, pool_first_seed=0, render_mode=None)``. ``personas``: per-agent preference weights over
     the K objectives ({agent: [K]} or [A][K]); they do not change the rewards, they are reported as
     ``infos[agent]["persona"]`` (and ``persona_utility`` = w . r on the agent's last step) and used by trainers.
+    ``render_mode``: ``"ansi"`` (``render()`` returns the maze as text, agents as digits), ``"rgb_array"``
+    (``render()`` returns a uint8 ``[size*16, size*16, 3]`` image: cells as coloured squares, agent ``a`` an
+    outlined square in quadrant ``a`` of its cell, in its own colour; see ``multiagent.render``), ``"human"``
+    (``render()`` prints the text and returns None).
     ``reset(options={"instance": maze})`` plays a given ``MazeInstance``.
 
     ## Version History
     - v0: first version.
     """
 
-    metadata = {"name": "conflict_maze_v0", "render_modes": ["ansi"], "is_parallelizable": True, "render_fps": 4}
+    metadata = {"name": "conflict_maze_v0", "render_modes": ["ansi", "rgb_array", "human"], "is_parallelizable": True,
+                "render_fps": 4}
 
     def __init__(self, n_agents: int = 2, config: MazeConfig | None = None, personas: Any = None,
                  instance_pool: int = 1024, pool_first_seed: int = 0, render_mode: str | None = None,
@@ -218,12 +225,21 @@ class ConflictMazeParallelEnv(ParallelEnv):
         self.agents = [name for name in stepped if not terminations[name]]
         return obs, rewards, terminations, truncations, infos
 
-    def render(self) -> str | None:
-        """The maze as text with agents as digits (``render_mode="ansi"``)."""
-        if self.render_mode != "ansi" or self.instance is None:
+    def render(self) -> str | np.ndarray | None:
+        """The maze as text (``"ansi"``), as a uint8 [H, W, 3] image (``"rgb_array"``), or printed (``"human"``).
+
+        None before the first ``reset`` and without a render mode.
+        """
+        if self.render_mode is None or self.instance is None:
             return None
         s = self._state
-        return render_ansi(self.config, s.cells[0], s.pos[0], s.active[0], int(s.steps_left[0, 0]))
+        if self.render_mode == "rgb_array":
+            return render_rgb(self.config, s.cells[0], s.pos[0], s.active[0])
+        text = render_ansi(self.config, s.cells[0], s.pos[0], s.active[0], int(s.steps_left[0, 0]))
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
 
     def state(self) -> np.ndarray:
         """Agent 0's observation as a shared-state summary: the cells, every position, the game's flags.
@@ -244,13 +260,14 @@ def parallel_env(**kwargs: Any) -> ConflictMazeParallelEnv:
 
 
 def raw_env(**kwargs: Any) -> Any:
-    """The AEC env: ``pettingzoo.utils.conversions.parallel_to_aec(parallel_env(**kwargs))``.
+    """The AEC env: ``multiagent.aec.vector_parallel_to_aec(parallel_env(**kwargs))``.
 
-    Rewards stay ``float32[K]`` arrays per agent (PettingZoo's AEC ``api_test`` compares rewards with ``==`` and
-    so refuses arrays; see ``docs/envs/multiagent.md``). ``reward_space(agent)`` and ``reward_names`` are on
-    ``.unwrapped``.
+    PettingZoo's ``parallel_to_aec`` with every reward a ``float32[K]`` array, zeros included (PettingZoo's own
+    conversion starts them at the scalar 0). Passes MOMAland's ``api_test``; PettingZoo's AEC ``api_test`` compares
+    rewards with ``==`` and so refuses arrays (see ``docs/envs/multiagent.md``). ``reward_space(agent)`` is on the
+    AEC env and on ``.unwrapped``; ``reward_names`` on ``.unwrapped``.
     """
-    return parallel_to_aec(parallel_env(**kwargs))
+    return vector_parallel_to_aec(parallel_env(**kwargs))
 
 
 def env(**kwargs: Any) -> Any:
