@@ -23,6 +23,7 @@ from vecreward_envs.maze.config import MazeConfig
 from vecreward_envs.maze.family import MazeFamily
 from vecreward_envs.maze.instance import MazeInstance
 from vecreward_envs.maze.kernels import neighbour_table, score_params, step_one
+from vecreward_envs.maze.pareto import discounted_front
 
 _ACTION_LEGEND = "an int in 0..3: UP, DOWN, LEFT, RIGHT"
 
@@ -156,6 +157,14 @@ class ConflictMazeEnv(gym.Env):
             return state.obs[0].copy(), state.rewards[0].copy(), True, False, info
         info = {"applicable": all_applicable(self.reward_dim)}
         return state.obs[0].copy(), state.rewards[0].copy(), False, False, info
+
+    def pareto_front(self, gamma: float = 1.0) -> list[np.ndarray]:
+        """Exact Pareto front of the current maze's discounted returns (MO-Gymnasium's convention).
+
+        The reward is paid on the step that reaches E, so a T-move route returns ``gamma**(T-1) * v``; each front
+        vector is taken at its fewest moves. Raises ``ValueError`` before the first ``reset``.
+        """
+        return discounted_front(self.instance, gamma)
 
     def render(self) -> str | None:
         """The maze as text with the agent as ``@`` (``render_mode="ansi"``)."""

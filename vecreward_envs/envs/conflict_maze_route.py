@@ -23,6 +23,7 @@ from vecreward_envs.maze.config import N_ROUTE_CODES, MazeConfig
 from vecreward_envs.maze.family import MazeFamily
 from vecreward_envs.maze.generator import generate_cached
 from vecreward_envs.maze.instance import MazeInstance
+from vecreward_envs.maze.pareto import discounted_front
 from vecreward_envs.maze.text import MAX_COMPLETION_CHARS, format_route
 
 # Characters a prompt uses (grid symbols, ASCII text, the em dash of the reference wording) and that a
@@ -171,6 +172,15 @@ class ConflictMazeRouteEnv(gym.Env):
         info["applicable"] = all_applicable(self.reward_dim)  # every maze objective always applies
         self._done = True
         return self._observe(), reward, True, False, info
+
+    def pareto_front(self, gamma: float = 1.0) -> list[np.ndarray]:
+        """Exact Pareto front of the current maze (one-step episodes: ``gamma`` does not apply).
+
+        In the structured view only routes of at most ``route_len`` moves count. Raises ``ValueError`` before the
+        first ``reset``.
+        """
+        max_steps = self.route_len if self.view == "structured" else None
+        return discounted_front(self.instance, gamma, max_steps=max_steps, one_step=True)
 
     def render(self) -> str | None:
         """The maze as text (``render_mode="ansi"``)."""
