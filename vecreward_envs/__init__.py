@@ -30,6 +30,11 @@ _ENVS: tuple[dict, ...] = (
         "entry_point": "vecreward_envs.envs.tool_call:ToolCallEnv",
         "vector_entry_point": "vecreward_envs.envs.tool_call_vector:ToolCallVectorEnv",
     },
+    {
+        "id": "vecreward/RewardStructure-v0",
+        "entry_point": "vecreward_envs.envs.reward_structure:RewardStructureEnv",
+        "vector_entry_point": "vecreward_envs.envs.reward_structure_vector:RewardStructureVectorEnv",
+    },
 )
 
 REGISTERED_IDS: tuple[str, ...] = tuple(spec["id"] for spec in _ENVS)

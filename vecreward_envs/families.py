@@ -19,6 +19,7 @@ FAMILIES: dict[str, str] = {
     "multiagent_maze": "vecreward_envs.multiagent.family:JointMazeFamily",
     "confidence": "vecreward_envs.probes.confidence:ConfidenceFamily",
     "easyhard": "vecreward_envs.probes.easyhard:EasyHardFamily",
+    "structure": "vecreward_envs.structure.family:StructureFamily",
 }
 """Family name -> ``module:Class`` of its ``TaskFamily`` implementation (a new family adds one line here)."""
 

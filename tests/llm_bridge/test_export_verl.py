@@ -17,6 +17,7 @@ NON_DEFAULT: dict[str, dict] = {
     "codetests": {"groups": ("basic", "empty", "single"), "granularity": "test"},
     "confidence": {"n_options": 3, "reliabilities": (0.5, 1.0)},
     "easyhard": {"n_options": 4, "key_seed": 3},
+    "structure": {"K": 2, "relation": "tradeoff", "granularity": "binary,levels:3", "proxy": True},
 }
 """A non-default config per family that has one (the probe has no config)."""
 

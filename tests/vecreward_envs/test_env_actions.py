@@ -31,7 +31,8 @@ ORDER_MESSAGE = r"\.step\(\) called before reset\(\) or after the episode ended"
 def test_variants_cover_every_id_and_view() -> None:
     assert {env_id for env_id, _ in VARIANTS} == set(vecreward_envs.REGISTERED_IDS)
     text_ids = {env_id for env_id, kwargs in VARIANTS if kwargs}
-    assert text_ids == {"vecreward/ConflictMazeRoute-v0", "vecreward/CodeTests-v0", "vecreward/ToolCall-v0"}
+    assert text_ids == {"vecreward/ConflictMazeRoute-v0", "vecreward/CodeTests-v0", "vecreward/ToolCall-v0",
+                        "vecreward/RewardStructure-v0"}
     assert VECTOR_IDS == list(vecreward_envs.REGISTERED_IDS)  # every id has a batched vector env
 
 

@@ -17,6 +17,8 @@ VARIANTS = [(env_id, {}) for env_id in vecreward_envs.REGISTERED_IDS] + [
     ("vecreward/CodeTests-v0", {"view": "text"}),
     ("vecreward/CodeTests-v0", {"granularity": "test", "answer_format": "dsl"}),
     ("vecreward/ToolCall-v0", {"view": "text"}),
+    ("vecreward/RewardStructure-v0", {"view": "text"}),
+    ("vecreward/RewardStructure-v0", {"relation": "tradeoff", "noise": 0.3, "proxy": True, "bottleneck": True}),
 ]
 IDS = [f"{env_id}{kwargs or ''}" for env_id, kwargs in VARIANTS]
 

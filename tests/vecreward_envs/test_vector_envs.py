@@ -18,7 +18,8 @@ import vecreward_envs
 from vecreward_envs.checker import check_vector_env
 from vecreward_envs.codetests.problem import CodeProblem
 
-ONE_STEP = ["vecreward/ConflictMazeRoute-v0", "vecreward/CodeTests-v0", "vecreward/ToolCall-v0"]
+ONE_STEP = ["vecreward/ConflictMazeRoute-v0", "vecreward/CodeTests-v0", "vecreward/ToolCall-v0",
+            "vecreward/RewardStructure-v0"]
 VIEWS = [(env_id, view) for env_id in ONE_STEP for view in ("structured", "text")]
 VIEW_IDS = [f"{env_id}-{view}" for env_id, view in VIEWS]
 
