@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from agents.commands._paths import writable_dir
     from agents.compare.assemble import write_meta as write_compare_meta
     from agents.compare.backends import BackendError, Interrupted, check_backend, run_grid
-    from agents.compare.grid import BUDGETS, build_grid, resolve_aggregators
+    from agents.compare.grid import BUDGETS, build_grid, equal_pool_samples, resolve_aggregators
     from agents.compare.verdict import METRICS
     from agents.config_cli import parse_key_values
     from vecreward_envs.families import make_family
@@ -131,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
                 raise ValueError(f"setting {label(setting, axes)}: {exc}") from None
             require(family, StructuredView, f"--task {task}, since the atlas trains the small policy,")
             specs = [dataclasses.replace(spec, config=dataclasses.replace(
-                spec.config, warm_start_steps=args.warm_start_steps if spec.config.warm_start_steps else 0))
+                spec.config, warm_start_steps=args.warm_start_steps if spec.config.warm_start_steps else 0,
+                eval_samples=equal_pool_samples(spec.config.eval_samples, spec.config.chain_length, schemes)))
                 for spec in build_grid([task], schemes, opts["seeds"], opts["budget"], {task: family},
                                        task_params=setting)]
             grids.append((setting, specs))

@@ -120,6 +120,17 @@ def build_grid(tasks: list[str], aggregators: list[str], seeds: int, budget: Bud
     return specs
 
 
+def equal_pool_samples(samples: int, chain_length: int, schemes: list[str]) -> int:
+    """Evaluation samples per instance that give a run the same number of answers as every other scheme's.
+
+    A set-level scheme's sample is a chain of m answers, so at equal samples its evaluation pool holds m times the
+    answers, and pool metrics (pareto_count, hypervolume, diversity) grow with the pool. Scaling every run to the
+    longest chain among ``schemes`` gives each pool ``samples * max_m`` answers (VPO's own comparison does the same).
+    """
+    longest = max(get_spec(s).chain_length for s in schemes)
+    return samples * longest // chain_length
+
+
 def resolve_aggregators(text: str) -> list[str]:
     """``all`` or a comma list -> scheme names, checked against the registry."""
     names = list(scheme_names()) if text.strip() == "all" else [n.strip() for n in text.split(",") if n.strip()]

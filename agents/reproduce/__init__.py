@@ -53,6 +53,18 @@ _CLAIMS = (
           "GDPO (arXiv 2601.05242): under GRPO's sum the easy reward dominates and the hard one lags; GDPO (and "
           "conditioning the easy reward on the hard one) fixes it (qualitative here: no number in our anchors)",
           "agents.reproduce.easy_dominance"),
+    Claim("noise-dvao", 7, "DVAO vs GDPO vs GRPO with one noisy objective: do the clean objectives learn?",
+          "seed note 001 / DVAO (arXiv 2605.25604): fixed weights leak a noisy objective into the advantage; "
+          "variance weighting suppresses the noise (qualitative: no number in our anchors)",
+          "agents.reproduce.noise_dvao", needs=("structure",)),
+    Claim("spread-dominance", 8, "GRPO's sum vs per-objective normalization when one objective has a wider spread",
+          "MO-GRPO (arXiv 2509.22047) / GDPO (arXiv 2601.05242): the wide-spread objective dominates GRPO's sum; "
+          "per-objective normalization restores influence in proportion to the weights (qualitative)",
+          "agents.reproduce.spread_dominance", needs=("structure",)),
+    Claim("specialization", 9, "vector and set-level vs scalar schemes on a trade-off front: does the pool stay "
+          "spread?",
+          "seed note 000 (VPO, arXiv 2605.22817): scalarizing averages, and averaging is where specialization dies "
+          "(qualitative)", "agents.reproduce.specialization", needs=("structure",)),
 )
 
 CLAIMS: dict[str, Claim] = {c.name: c for c in _CLAIMS}
