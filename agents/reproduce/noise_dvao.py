@@ -95,4 +95,4 @@ def _reading(rows: list[dict]) -> str:
     most = max(noise, key=lambda s: noise[s])
     return (f"{m}: {compare_means(rows, m, 'dvao', 'grpo')}; {compare_means(rows, m, 'dvao', 'gdpo')}. At init the "
             f"advantage follows the noise term most under {most} (corr {noise[most]:.2f}; "
-            + ", ".join(f"{s} {v:.2f}" for s, v in noise.items()) + ").")
+            + ", ".join(f"{s} {v:.2f}" for s, v in noise.items()) + ")")

@@ -61,5 +61,5 @@ def run(ctx: ClaimContext) -> ClaimOutput:
     reading = (f"{count}: the lowest vector/set scheme ({vector_worst} {a['mean']:.2f} +- {a['std']:.2f}) is "
                f"{'above' if holds else 'not clearly above'} the highest scalar one ({scalar_best} {b['mean']:.2f} "
                f"+- {b['std']:.2f}); per scheme: "
-               + ", ".join(f"{s} {find(rows, count, s)['mean']:.2f}" for s in schemes) + ".")
+               + ", ".join(f"{s} {find(rows, count, s)['mean']:.2f}" for s in schemes))
     return ClaimOutput(rows=rows, reading=reading, plots=[plot])

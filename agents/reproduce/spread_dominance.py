@@ -95,7 +95,7 @@ def run(ctx: ClaimContext) -> ClaimOutput:
     reading = (f"spreads at init: match/0 {spread[0]:.3f}, match/1 {spread[1]:.3f}; influence ratio "
                f"corr(A, match/0) / corr(A, match/1), all groups: {ratio('all groups')}; in groups where both vary: "
                f"{ratio(GROUPS_BOTH)}. Trained, {m}: {compare_means(rows, m, 'gdpo', 'grpo')}; "
-               f"{compare_means(rows, m, 'mo_grpo', 'grpo')}.")
+               f"{compare_means(rows, m, 'mo_grpo', 'grpo')}")
     return ClaimOutput(rows=rows, reading=reading, plots=[plot],
                        extra={"spread": spread.tolist(), "influence": {k: v.tolist() for k, v in shares.items()},
                               "curves": curves})
