@@ -14,6 +14,11 @@ else a fork-safe layer (workqueue) rather than GNU OpenMP.
 A user's choice wins: nothing changes when ``NUMBA_THREADING_LAYER`` is set, when code set
 ``numba.config.THREADING_LAYER`` before importing our kernels, or when a parallel kernel has already run (the layer
 is fixed then).
+
+Even without spinning, a parallel step is as slow as its slowest thread, and a thread that shares its core with a busy
+process gets half of it. So the vector envs also choose their thread count from the cores that are free at the
+moment (``free_threads``: the kernel's count of runnable tasks in ``/proc/loadavg``, read at most every 0.25 s):
+with every core busy, one thread kept 63% of its quiet rate where two threads kept 43% (benchmarks/busy_cores.py).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import ctypes
 import os
 import site
 import sys
+import time
 from pathlib import Path
 
 import numba
@@ -70,3 +76,69 @@ def active_layer() -> str | None:
         return numba.threading_layer()
     except ValueError:
         return None
+
+
+_LOADAVG = Path("/proc/loadavg")
+_RECHECK_SECONDS = 0.25
+_cached: tuple[float, int] = (-1.0, 0)
+
+
+def _own_running() -> int:
+    """Threads of this process that are runnable now (our own kernel threads must not count as "busy")."""
+    count = 0
+    for stat in Path("/proc/self/task").glob("*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the thread ended
+            continue
+        if text[text.rfind(")") + 2:text.rfind(")") + 3] == "R":
+            count += 1
+    return count
+
+
+def free_cores() -> int:
+    """Cores not taken by other processes' runnable tasks right now; every core where this cannot be read.
+
+    Linux's ``/proc/loadavg`` counts the runnable tasks of the whole machine at this instant (4th field,
+    ``running/total``); this process's own runnable threads (``/proc/self/task/*/stat``: the caller, and kernel
+    threads still spinning after the last step) are taken out. Read at most every 0.25 s (well under a millisecond).
+    """
+    global _cached
+    now = time.monotonic()
+    if now - _cached[0] < _RECHECK_SECONDS:
+        return _cached[1]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        others = int(_LOADAVG.read_text().split()[3].split("/")[0]) - _own_running()
+    except (OSError, ValueError, IndexError):
+        others = 0
+    free = max(1, cores - max(0, others))
+    _cached = (now, free)
+    return free
+
+
+class FreeThreads:
+    """``with FreeThreads():`` runs numba's parallel kernels on the free cores, then restores the thread count.
+
+    The count is ``min(the caller's numba.get_num_threads(), free_cores())``: never more than the caller allowed, and
+    the caller's setting is back when the block ends. ``FreeThreads(enabled=False)`` does nothing.
+    """
+
+    __slots__ = ("enabled", "_previous")
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._previous = 0  # 0: nothing to restore
+
+    def __enter__(self) -> None:
+        self._previous = 0
+        if self.enabled:
+            current = numba.get_num_threads()
+            free = free_cores()
+            if free < current:
+                self._previous = current
+                numba.set_num_threads(free)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous:
+            numba.set_num_threads(self._previous)

@@ -29,6 +29,7 @@ from vecreward_envs.maze.family import MazeFamily
 from vecreward_envs.maze.generator import generate_cached
 from vecreward_envs.maze.instance import InstanceBatch, MazeInstance
 from vecreward_envs.maze.kernels import reset_kernel, step_kernel
+from vecreward_envs.threading_layer import FreeThreads
 
 
 class ConflictMazeVectorEnv(VectorEnv):
@@ -44,6 +45,9 @@ class ConflictMazeVectorEnv(VectorEnv):
     anything else raises a one-line ``ValueError`` naming the action space and what was wrong.
 
     Observations, actions and the reward vector are those of ``ConflictMazeEnv``; rewards are float32 [N, K].
+    Each step runs on the cores free at that moment (never more threads than ``numba.get_num_threads()``;
+    ``adapt_threads=False`` uses that count as is): on a busy machine a thread that shares its core stalls the whole
+    step (``vecreward_envs/threading_layer.py``).
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": ["ansi"], "render_fps": 4}
@@ -57,6 +61,7 @@ class ConflictMazeVectorEnv(VectorEnv):
         copy: bool = True,
         render_mode: str | None = None,
         na_value: float = 0.0,
+        adapt_threads: bool = True,
         **overrides: Any,
     ) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
@@ -81,6 +86,7 @@ class ConflictMazeVectorEnv(VectorEnv):
         self.na_value = check_na_value(na_value, self.reward_space.low, self.reward_space.high)
         self._applicable = np.ones((self.num_envs, self.reward_dim), dtype=np.bool_)  # maze objectives always apply
         self._state = MazeState(self.config, self.num_envs)
+        self._threads = FreeThreads(enabled=adapt_threads)  # step on the cores that are free right now
         self._placed: list[MazeInstance | None] = [None] * self.num_envs  # mazes put in by reset options
         self._any_placed = False
         self._truncated = np.zeros(self.num_envs, dtype=np.bool_)
@@ -139,7 +145,8 @@ class ConflictMazeVectorEnv(VectorEnv):
             raise self._bad_actions(problem)
         state = self._state
         autoreset = state.needs_reset.copy() if self._any_placed else None
-        bad = step_kernel(*kernel_args(self.config, state, pool, acts))  # checks 0..3 before changing anything
+        with self._threads:
+            bad = step_kernel(*kernel_args(self.config, state, pool, acts))  # checks 0..3 before changing anything
         if bad >= 0:
             raise self._bad_actions(f"out of range: actions[{bad}] = {acts[bad]}")
         if autoreset is not None:  # these drew a pool maze: a placed maze plays one episode

@@ -9,6 +9,9 @@ steps it, so the two cannot drift apart (the tests compare them row by row).
 Placing tasks (a GRPO group is G envs on one task): ``reset(options={"instances": [task] * N})`` or
 ``reset(options={"seeds": [s] * N})`` (instance seeds). ``options["reset_mask"]`` (bool [N]) resets only those envs.
 
+Structured answers are scored on the cores free at that moment (``adapt_threads=True``, as in the maze's vector
+env; ``vecreward_envs/threading_layer.py``).
+
 Autoreset: NEXT_STEP, Gymnasium's default. Every scoring step ends all N episodes (``terminated`` all true); the
 next ``step`` starts new ones (tasks drawn from the pool by the vector env's generator) and returns their first
 observations with zero rewards and ``terminated`` false; its actions are ignored. Loops that want only scoring
@@ -31,6 +34,7 @@ from vecreward_envs.envs.action_checks import ResetNeeded, env_name, int_array_p
 from vecreward_envs.envs.not_applicable import fill_not_applicable
 from vecreward_envs.envs.placement import placed_tasks, reset_mask
 from vecreward_envs.protocols import StructuredView, TextView, require
+from vecreward_envs.threading_layer import FreeThreads
 
 
 class OneStepEnv(Protocol):
@@ -75,7 +79,7 @@ class OneStepVectorEnv(VectorEnv):
     single_env_class: ClassVar[type[gym.Env]]
     metadata: ClassVar[dict[str, Any]] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
-    def __init__(self, num_envs: int, copy: bool = True, **env_kwargs: Any) -> None:
+    def __init__(self, num_envs: int, copy: bool = True, adapt_threads: bool = True, **env_kwargs: Any) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs must be an int >= 1, got {num_envs!r}")
         if env_kwargs.get("render_mode") is not None:
@@ -100,6 +104,7 @@ class OneStepVectorEnv(VectorEnv):
         self.reward_dim = single.reward_dim
         self.na_value = single.na_value
         self._np_random, _ = seeding.np_random(None)
+        self._threads = FreeThreads(enabled=adapt_threads)  # score on the cores that are free right now
         self._instances: list[Any] = [None] * self.num_envs
         self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
         self._has_reset = False
@@ -188,8 +193,9 @@ class OneStepVectorEnv(VectorEnv):
                 unique[key] = len(tasks)
                 tasks.append(task)
             inst_idx[i] = unique[key]
-        return np.asarray(self._scorer.score_answers(tasks, tokens.astype(np.int64, copy=False), inst_idx),
-                          dtype=np.float32)
+        with self._threads:
+            rewards = self._scorer.score_answers(tasks, tokens.astype(np.int64, copy=False), inst_idx)
+        return np.asarray(rewards, dtype=np.float32)
 
     def _bad_actions(self, problem: str) -> ValueError:
         return ValueError(f"{env_name(self)}: actions not in the action space MultiDiscrete([{self._vocab}] * "
