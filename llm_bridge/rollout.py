@@ -12,7 +12,16 @@ from typing import Any, Literal
 import numpy as np
 
 from llm_bridge.policy import Samples
-from vecreward_envs.protocols import JointPlay, StructuredView, TaskFamily, TextChains, TextView, require, supports
+from vecreward_envs.protocols import (
+    JointPlay,
+    NoisyJudge,
+    StructuredView,
+    TaskFamily,
+    TextChains,
+    TextView,
+    require,
+    supports,
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +52,8 @@ def _dedup_chains(answers: np.ndarray, stop: int) -> np.ndarray:
 
 
 def score(family: TaskFamily, instances: Sequence[Any], samples: Samples, *,
-          view: Literal["structured", "text"], chain_length: int = 1, dedup: bool = True) -> ScoredRollouts:
+          view: Literal["structured", "text"], chain_length: int = 1, dedup: bool = True,
+          truth: bool = False) -> ScoredRollouts:
     """Score every answer of ``samples`` on its instance with the family's batched scorer.
 
     Args:
@@ -56,6 +66,8 @@ def score(family: TaskFamily, instances: Sequence[Any], samples: Samples, *,
         dedup: in chains (m > 1), an empty answer or one that repeats an earlier answer of its chain scores the zero
             vector (VPO's reference rule), so a chain cannot earn set-level credit twice for one answer. Games are
             scored as played (the multi-agent reference has no such rule).
+        truth: score with the family's true rewards where it has a noisy judge (``NoisyJudge``; held-out
+            evaluation), else with the judge itself, as training does.
     """
     b = len(instances)
     if view == "structured" and supports(family, JointPlay):
@@ -75,7 +87,10 @@ def score(family: TaskFamily, instances: Sequence[Any], samples: Samples, *,
         _, g, m, length = answers.shape
         flat = answers.reshape(b * g * m, length)
         idx = np.repeat(np.arange(b), g * m)
-        vectors = np.asarray(structured.score_answers(instances, flat, idx), dtype=np.float32)  # [B*G*m, K]
+        scorer = structured.score_answers
+        if truth and supports(family, NoisyJudge):  # held-out metrics: the true rewards, not the judge's draw
+            scorer = require(family, NoisyJudge, "true rewards").true_answer_scores
+        vectors = np.asarray(scorer(instances, flat, idx), dtype=np.float32)  # [B*G*m, K]
         rewards = vectors.reshape(b, g, m, -1)
         invalid = np.zeros((b, g, m), dtype=np.bool_)
         if dedup and m > 1:
@@ -92,7 +107,10 @@ def score(family: TaskFamily, instances: Sequence[Any], samples: Samples, *,
         invalid_groups = []
         for inst, group in zip(instances, texts, strict=True):
             if m == 1:
-                vectors, parsed = text.score_completions(inst, list(group))
+                judge = text.score_completions
+                if truth and supports(family, NoisyJudge):
+                    judge = require(family, NoisyJudge, "true rewards").true_completion_scores
+                vectors, parsed = judge(inst, list(group))
                 per_group.append(np.asarray(vectors, np.float32)[:, None, :])  # [G, 1, K]
                 invalid_groups.append(np.array([[not p.ok] for p in parsed], dtype=np.bool_))
             else:

@@ -178,7 +178,7 @@ def evaluate(policy: Policy, family: TaskFamily, instances: list[Instance], conf
     metrics (best@k, fronts), which do not say what a joint game means.
     """
     samples = policy.sample(family, instances, config.eval_samples, config.chain_length)
-    scored = score(family, instances, samples, view=policy.view, chain_length=config.chain_length)
+    scored = score(family, instances, samples, view=policy.view, chain_length=config.chain_length, truth=True)
     names = tuple(family.reward_names)
     if supports(family, JointPlay):
         out = require(family, JointPlay, "joint evaluation").game_metrics(scored.rewards, prefix="eval")
@@ -236,13 +236,14 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
     demonstrations = require(family, Demonstrations, "warm_start_steps") if config.warm_start_steps else None
     n_agents = require(family, JointPlay, "a team").n_agents if supports(family, JointPlay) else 1
     pipelines = config.pipelines(n_agents)
-    logger = RunLogger(run_dir, config.to_dict(), resume=resume, tensorboard=tensorboard, wandb=wandb)
     names = tuple(family.reward_names)
     low = np.asarray(family.reward_low, dtype=np.float64)
     high = np.asarray(family.reward_high, dtype=np.float64)
     hv_ref = low - 0.1 * (high - low)  # strictly below every reachable vector
     train_pool = family.instances(config.train_first_seed, config.train_instances)
     eval_pool = family.instances(config.eval_first_seed, config.eval_instances)
+    # last before the loop's try: a logger (a W&B run) is opened only once nothing before it can fail
+    logger = RunLogger(run_dir, config.to_dict(), resume=resume, tensorboard=tensorboard, wandb=wandb)
     eu_weights = M.dirichlet_weights(len(names), 100, np.random.default_rng([config.seed, 7]))
     instance_rng = np.random.default_rng([config.seed, 1])
     aggregator_rng = np.random.default_rng([config.seed, 2])

@@ -43,6 +43,7 @@ __all__ = [
     "DirectiveMessages",
     "Instance",
     "JointPlay",
+    "NoisyJudge",
     "ParetoFronts",
     "ParsedAnswer",
     "StructuredFamily",
@@ -269,8 +270,25 @@ class JointPlay(Protocol):
         """Metrics of games ``rewards`` [B, S, m, A, K] (each (b, s, j) is one game), keys ``<prefix>/...``."""
 
 
+@runtime_checkable
+class NoisyJudge(Protocol):
+    """Rewards come from a noisy judge; evaluation measures the true rewards (what the policy really achieves).
+
+    Training scores with the judge (``score_answers`` / ``score_completions``); held-out metrics use these, so a
+    pool's maximum is not a lucky draw of the judge.
+    """
+
+    def true_answer_scores(self, instances: Sequence[Instance], answers: np.ndarray, inst_idx: np.ndarray
+                           ) -> np.ndarray:
+        """float32 [N, K]: ``score_answers`` without the judge's noise."""
+
+    def true_completion_scores(self, instance: Instance, completions: Sequence[object]
+                               ) -> tuple[np.ndarray, Sequence[ParsedAnswer]]:
+        """``score_completions`` without the judge's noise."""
+
+
 ABILITIES: tuple[type, ...] = (StructuredView, TextView, TextChains, Demonstrations, SuccessObjectives,
-                               ParetoFronts, DirectiveMessages, JointPlay)
+                               ParetoFronts, DirectiveMessages, JointPlay, NoisyJudge)
 """Every ability a family may declare."""
 
 

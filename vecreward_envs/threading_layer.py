@@ -8,8 +8,12 @@ Why not numba's default: on Linux without TBB numba runs parallel kernels on GNU
 
 TBB does neither (measured: 2 threads with the other core busy keep about 90% of the quiet 1-thread rate). It is a
 dependency on Linux x86-64 (``pip install tbb``); pip puts ``libtbb.so.12`` in the environment's ``lib/`` with no
-path numba's extension can find, so we load it first. We then ask numba for ``"forksafe"``: TBB where it loads,
-else a fork-safe layer (workqueue) rather than GNU OpenMP.
+path numba's extension can find, so we load it first, and ask numba for TBB only when it loaded. Elsewhere numba's
+own default stays (without TBB on Linux that is GNU OpenMP: ``async`` vector envs then need
+``vector_kwargs={"context": "spawn"}``). We never pick workqueue for you: it aborts the process when two Python
+threads run parallel kernels at once. The layer is process-wide, so this also applies to your own numba code.
+
+This module sets it up when imported (every module with parallel kernels, and the vector envs, import it first).
 
 A user's choice wins: nothing changes when ``NUMBA_THREADING_LAYER`` is set, when code set
 ``numba.config.THREADING_LAYER`` before importing our kernels, or when a parallel kernel has already run (the layer
@@ -56,8 +60,17 @@ def _preload_pip_tbb() -> bool:
     return False
 
 
+def _tbb_importable() -> bool:
+    """Whether numba's TBB pool loads as it is (a conda environment, or TBB on the library path)."""
+    try:
+        import numba.np.ufunc.tbbpool  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def configure() -> None:
-    """Prefer a fork-safe, non-spinning threading layer (TBB) for numba's parallel kernels; idempotent."""
+    """Use TBB, fork-safe and not spinning, for numba's parallel kernels where it loads; idempotent."""
     global _configured
     if _configured:
         return
@@ -66,8 +79,8 @@ def configure() -> None:
         return
     if getattr(_parallel, "_is_initialized", False):  # a parallel kernel already ran: its layer is fixed
         return
-    _preload_pip_tbb()
-    numba.config.THREADING_LAYER = "forksafe"
+    if _preload_pip_tbb() or _tbb_importable():
+        numba.config.THREADING_LAYER = "tbb"
 
 
 def active_layer() -> str | None:
@@ -96,6 +109,19 @@ def _own_running() -> int:
     return count
 
 
+def _adaptive() -> bool:
+    """Whether the machine's runnable count describes our cores: the whole machine is ours to see.
+
+    In a container limited to some cores (affinity) the load of the host's other cores would read as ours; there,
+    and when ``VECREWARD_ADAPT_THREADS=0``, the thread count is left as it is.
+    """
+    if os.environ.get("VECREWARD_ADAPT_THREADS", "1") == "0" or not _LOADAVG.exists():
+        return False
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) == (os.cpu_count() or 0)
+    return True
+
+
 def free_cores() -> int:
     """Cores not taken by other processes' runnable tasks right now; every core where this cannot be read.
 
@@ -108,10 +134,12 @@ def free_cores() -> int:
     if now - _cached[0] < _RECHECK_SECONDS:
         return _cached[1]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    try:
-        others = int(_LOADAVG.read_text().split()[3].split("/")[0]) - _own_running()
-    except (OSError, ValueError, IndexError):
-        others = 0
+    others = 0
+    if _adaptive():
+        try:
+            others = int(_LOADAVG.read_text().split()[3].split("/")[0]) - _own_running()
+        except (OSError, ValueError, IndexError):
+            others = 0
     free = max(1, cores - max(0, others))
     _cached = (now, free)
     return free
@@ -142,3 +170,6 @@ class FreeThreads:
     def __exit__(self, *exc: object) -> None:
         if self._previous:
             numba.set_num_threads(self._previous)
+
+
+configure()  # importing this module is enough (the vector envs do, before numba's pool starts)

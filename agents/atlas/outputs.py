@@ -18,6 +18,7 @@ from agents.atlas.settings import Axis, label
 from agents.compare import report
 from agents.compare.assemble import assemble
 from agents.compare.verdict import HEADLINE_MIN_SPREAD, METRICS, constant_metrics, final_rows
+from llm_bridge.aggregators import get_spec
 
 META = "atlas.json"
 DEFAULT_METRICS = ("eval/best@1", "eval/bottleneck", "eval/pareto_count", "eval/hypervolume", "eval/pass@1")
@@ -63,9 +64,16 @@ def setting_rows(out: Path, settings: list[dict[str, Any]], axes: list[Axis]
     return found
 
 
+PER_SAMPLE = ("eval/best@1", "eval/pass@1")
+"""Metrics of one sample: for a set-level scheme a sample is a chain of m answers, counted by its best answer."""
+
+
 def write_outputs(out: Path, task: str, settings: list[dict[str, Any]], axes: list[Axis], schemes: list[str],
-                  header: str, metrics: tuple[str, ...] = DEFAULT_METRICS) -> AtlasOutputs:
+                  header: str, metrics: tuple[str, ...] = DEFAULT_METRICS, explicit: bool = False) -> AtlasOutputs:
     """Write ``atlas.csv``/``.parquet``, one heat map per metric, every setting's own report, and ``atlas.md``.
+
+    When set-level schemes sit beside single-answer ones, best@1 and pass@1 are left off the default map (a chain's
+    best of m answers against one answer is not a like-for-like number) unless ``explicit`` (``--metrics``) asks.
 
     Raises:
         ValueError: no setting has a finished run.
@@ -78,10 +86,14 @@ def write_outputs(out: Path, task: str, settings: list[dict[str, Any]], axes: li
         assemble(out / name, header=f"{header} Setting {name}.")  # the setting's own report, plots and tables
         shown = {a.key: (json.dumps(list(v)) if isinstance(v := setting[a.key], tuple) else v) for a in axes}
         table_rows += [{"setting": name, **shown, **row} for row in rows]
+    (out / "atlas.parquet").unlink(missing_ok=True)  # a table from an earlier pass must not outlive this one
     report.write_tables(out, table_rows)
     os.replace(out / "results.csv", out / "atlas.csv")
     if (out / "results.parquet").exists():
         os.replace(out / "results.parquet", out / "atlas.parquet")
+    levels = {get_spec(s).chain_length > 1 for s in schemes}
+    unfair = [] if explicit or len(levels) < 2 else [m for m in metrics if m in PER_SAMPLE]
+    metrics = tuple(m for m in metrics if m not in unfair)
     all_rows = [row for _, rows in by_label.values() for row in rows]
     present = winners.metrics_present(final_rows(all_rows), metrics)
     flat = constant_metrics(final_rows(all_rows), present, HEADLINE_MIN_SPREAD)  # e.g. pass@1 = 0 everywhere
@@ -97,6 +109,11 @@ def write_outputs(out: Path, task: str, settings: list[dict[str, Any]], axes: li
         sections += [f"## {info.label}", "", f"{info.definition} ({'higher' if info.higher_is_better else 'lower'} "
                      "is better).", "", f"![{info.label}]({image.name})", "", summaries[metric], ""]
     missing = [label(s, axes) for s in settings if label(s, axes) not in by_label]
+    if unfair:
+        sections += ["## Not mapped: per-sample metrics", "", "Set-level schemes sample chains of m answers and "
+                     "their " + ", ".join(METRICS[m].label for m in unfair) + " counts a chain by its best answer, "
+                     "against one answer for the other schemes: not a like-for-like number, so it is left off the "
+                     "map (ask for it with --metrics). The pool metrics above compare equal pools of answers.", ""]
     if flat:
         sections += ["## Not mapped", "", "These metrics take one value in every run of every setting, so they decide "
                      "nothing: " + ", ".join(f"{METRICS[m].label} = {v:.3g}" for m, v in flat.items()), ""]

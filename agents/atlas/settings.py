@@ -95,8 +95,13 @@ def settings(axes: Sequence[Axis], fixed: Mapping[str, Any]) -> list[dict[str, A
     clash = sorted({a.key for a in axes} & set(fixed))
     if clash:
         raise ValueError(f"{clash} both varied (--vary) and fixed (--set)")
-    return [{**fixed, **dict(zip([a.key for a in axes], combo, strict=True))}
-            for combo in itertools.product(*(a.values for a in axes))]
+    out = [{**fixed, **dict(zip([a.key for a in axes], combo, strict=True))}
+           for combo in itertools.product(*(a.values for a in axes))]
+    names = [label(s, axes) for s in out]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:  # e.g. --vary noisy=[0],0: two values, one directory
+        raise ValueError(f"--vary values that name the same setting: {twice}; give each value once")
+    return out
 
 
 def label(setting: Mapping[str, Any], axes: Sequence[Axis]) -> str:

@@ -174,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
                          for run_id, error in run_grid(console, specs, directory, jobs, args.backend, args.ray_address)]
     except BackendError as exc:
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        if not args.resume:  # nothing ran: the same command can run again without --resume
+            _forget_empty_atlas(out, [label(s, axes) for s, _ in grids])
         return 2
     except (Interrupted, KeyboardInterrupt):
         import signal
@@ -185,7 +187,8 @@ def run(args: argparse.Namespace) -> int:
     if interrupted:
         header = f"INTERRUPTED (Ctrl-C): a partial atlas; continue with --resume --out {out}. " + header
     try:
-        written = outputs.write_outputs(out, task, [s for s, _ in grids], axes, schemes, header, metrics)
+        written = outputs.write_outputs(out, task, [s for s, _ in grids], axes, schemes, header, metrics,
+                                        explicit=args.metrics is not None)
     except ValueError as exc:
         console.print(f"[red]error:[/] {exc}" + (f"; continue with --resume --out {out}" if interrupted else ""),
                       soft_wrap=True)
@@ -200,3 +203,16 @@ def run(args: argparse.Namespace) -> int:
     if interrupted:
         return 130
     return 1 if failures else 0
+
+
+def _forget_empty_atlas(out: Path, labels: list[str]) -> None:
+    """After a backend that could not start: remove ``atlas.json`` and the settings' empty directories made here."""
+    for name in labels:
+        runs = out / name / "runs"
+        if runs.is_dir() and not any(runs.iterdir()):
+            runs.rmdir()
+            (out / name / "compare.json").unlink(missing_ok=True)
+            if not any((out / name).iterdir()):
+                (out / name).rmdir()
+    if not any((out / name).exists() for name in labels):
+        (out / "atlas.json").unlink(missing_ok=True)

@@ -4,8 +4,8 @@ Against GRPO's sum and GDPO's equal z-scores (seed note 001: "fixed-weight scala
 advantage signals in GRPO; variance-adaptive weighting (DVAO) empirically suppresses noise").
 
 Task: the ``structure`` family, three independent objectives, and a noisy judge on the third (Gaussian noise of
-standard deviation ``NOISE`` added to its reward, clipped to [0, 1]; docs/envs/structure.md). The noise-free twin
-of the same setting is the control. Arms: ``grpo``, ``gdpo``, ``dvao``. Measured:
+standard deviation ``NOISE`` added to its reward, clipped to [0, 1]; docs/envs/structure.md). Held-out metrics are
+the true (noise-free) rewards (``NoisyJudge``). Arms: ``grpo``, ``gdpo``, ``dvao``. Measured:
 - the trained outcome: the clean objectives' held-out mean at the end and over the learning curve (AUC), and the
   noisy objective's;
 - the mechanism, at initialization: how much each scheme's advantage follows the noise term itself

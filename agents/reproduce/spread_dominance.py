@@ -8,7 +8,7 @@ Task: the ``structure`` family with two independent objectives of different gran
 it is rarely met). Arms: ``grpo`` (sum, then group z-score), ``mo_grpo`` (per-objective z-scores, summed) and
 ``gdpo`` (the same, then batch normalization). Measured:
 - the mechanism at initialization (no learning): each objective's within-group standard deviation and each
-  scheme's influence (mean within-group correlation of the advantage with the objective, structure_common.py);
+  scheme's influence (pooled within-group correlation of the advantage with the objective, structure_common.py);
   with equal weights the claim predicts influence in proportion to the spreads under grpo and equal influence under
   mo_grpo and gdpo;
 - the trained outcome: each objective's held-out mean at the end and over the learning curve.

@@ -46,7 +46,10 @@ def specs(ctx: ClaimContext, schemes: Sequence[str], budget: Budget, params: Map
 
 def random_groups(params: Mapping[str, Any], n_groups: int, group_size: int, seed: int
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Answers of an untrained (uniform) policy: rewards float64 [B, G, K] and the answers [B*G, L+1]."""
+    """Uniformly random full-length answers (no early STOP): rewards float64 [B, G, K] and the answers [B*G, L+1].
+
+    Not the untrained small policy (which can stop early): a policy-free sample of the reward structure.
+    """
     family = make_family(TASK, **dict(params))
     view = require(family, StructuredView, "the influence measurement")
     instances = family.instances(50_000 + seed * n_groups, n_groups)

@@ -23,6 +23,8 @@ def test_axes_and_settings() -> None:
             parse_axes(bad)
     with pytest.raises(ValueError, match="both varied"):
         settings(parse_axes(["K=2"]), {"K": 3})
+    with pytest.raises(ValueError, match="name the same setting"):
+        settings(parse_axes(["noisy=[0],0"]), {})
 
 
 def test_atlas_runs_maps_resumes_and_refuses(tmp_path, capsys) -> None:  # noqa: ANN001
@@ -70,3 +72,16 @@ def test_bad_options_fail_in_one_line_before_anything_runs(tmp_path, capsys, ext
     assert main(["atlas", "--task", "easyhard", "--out", str(out), *extra]) == 2
     text = capsys.readouterr().out
     assert message in text and text.count("\n") == 1 and not out.exists()
+
+
+def test_per_sample_metrics_are_not_mapped_beside_set_level_schemes(tmp_path, capsys) -> None:  # noqa: ANN001
+    out = tmp_path / "atlas"
+    argv = ["atlas", "--task", "easyhard", "--vary", "n_options=4", "--aggregators", "grpo,vpo", "--seeds", "2",
+            "--out", str(out), "--jobs", "2"]
+    assert main(argv) == 0
+    report = (out / "atlas.md").read_text()
+    assert "## Not mapped: per-sample metrics" in report and "## best@1" not in report
+    # equal pools: the chain scheme samples a third as many chains of 3 answers
+    single = json.loads((out / "n_options=4/runs/easyhard/grpo/seed0/config.json").read_text())
+    chains = json.loads((out / "n_options=4/runs/easyhard/vpo/seed0/config.json").read_text())
+    assert single["eval_samples"] == 3 * chains["eval_samples"] and chains["chain_length"] == 3

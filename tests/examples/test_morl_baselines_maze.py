@@ -13,7 +13,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-pytest.importorskip("morl_baselines")  # the `ecosystem` extra (not in `dev`)
+pytest.importorskip("morl_baselines")  # in `dev` and the `ecosystem` extra; skipped only without them
 
 from vecreward_envs.maze import pareto_front  # noqa: E402
 from vecreward_envs.maze.config import STOP  # noqa: E402

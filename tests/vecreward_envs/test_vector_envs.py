@@ -206,3 +206,39 @@ def test_async_with_default_context_after_numba_ran() -> None:
     assert done.stdout.count("ok ") == len(vecreward_envs.REGISTERED_IDS), done.stdout
     if sys.platform.startswith("linux") and "x86_64" in __import__("platform").machine():
         assert "layer tbb" in done.stdout  # tbb is a dependency there (threading_layer.py)
+
+
+def test_autoreset_is_per_env_after_a_partial_reset() -> None:
+    venv = make_vec("vecreward/ToolCall-v0", 3)
+    venv.reset(seed=0)
+    answers = np.zeros((3, venv.single_action_space.shape[0]), dtype=np.int64)
+    venv.step(answers)  # every episode ends
+    venv.reset(options={"seeds": [5, 5, 5], "reset_mask": np.array([True, False, False])})
+    _, rewards, terminated, _, info = venv.step(answers)
+    assert terminated.tolist() == [True, False, False]  # env 0 is scored, envs 1-2 start new tasks
+    assert not rewards[1:].any() and info["_instance_seed"].tolist() == [False, True, True]
+    _, _, terminated, _, _ = venv.step(answers)
+    assert terminated.tolist() == [False, True, True]
+
+
+@pytest.mark.parametrize("view", ["structured", "text"])
+def test_a_noisy_judge_gives_each_env_of_a_group_its_own_draw(view: str) -> None:
+    n = 6
+    venv = make_vec("vecreward/RewardStructure-v0", n, view=view, noise=0.5)
+    venv.reset(options={"seeds": [11] * n})
+    family, task = venv.unwrapped.family, venv.unwrapped.instance(0)
+    best = family.demonstrations([task])[0]
+    answers = np.tile(best, (n, 1)) if view == "structured" else tuple([family.format_answer(task, best)] * n)
+    _, rewards, _, _, _ = venv.step(answers)
+    noisy = family.config.noisy if family.config.noisy is not None else (family.config.K - 1,)
+    assert len({float(r) for r in rewards[:, noisy[0]]}) > 1  # the same answer, different judgments
+
+
+def test_pool_draws_match_the_single_env() -> None:
+    venv = make_vec("vecreward/ConflictMazeRoute-v0", 8, instance_pool=16)
+    venv.reset(seed=0)
+    single = gym.make("vecreward/ConflictMazeRoute-v0", instance_pool=16).unwrapped
+    pool = {inst.seed for inst in single.family.instances(0, 16)}
+    for _ in range(6):
+        venv.step(np.zeros((8, venv.single_action_space.shape[0]), dtype=np.int64))
+        assert all(venv.unwrapped.instance(i).seed in pool for i in range(8))

@@ -156,10 +156,14 @@ class CodeTestsEnv(gym.Env):
         elif seed is not None:
             problem = self.instance_of_seed(seed)
         else:
-            problem = self.instance_of_seed(self.pool_first_seed + int(self.np_random.integers(self.instance_pool)))
+            problem = self.draw_instance(self.np_random)
         self.problem = problem
         self._done = False
         return self._observe(), {"problem_id": problem.id, "signature": problem.signature()}
+
+    def draw_instance(self, rng: np.random.Generator) -> CodeProblem:
+        """A task of the pool of unseeded resets (seeds ``pool_first_seed + [0, instance_pool)``), drawn by ``rng``."""
+        return self.instance_of_seed(self.pool_first_seed + int(rng.integers(self.instance_pool)))
 
     def instance_of_seed(self, seed: int) -> CodeProblem:
         """The problem of instance seed ``seed`` (generated once per process)."""

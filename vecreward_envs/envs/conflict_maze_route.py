@@ -141,6 +141,10 @@ class ConflictMazeRouteEnv(gym.Env):
         self._done = False
         return self._observe(), {"instance_seed": instance.seed, "budget": instance.budget}
 
+    def draw_instance(self, rng: np.random.Generator) -> MazeInstance:
+        """A maze of the pool of unseeded resets (``instance_pool`` distinct mazes from ``pool_first_seed``)."""
+        return choose_instance(self.config, None, None, rng, self.pool_first_seed, self.instance_pool)
+
     def instance_of_seed(self, seed: int) -> MazeInstance:
         """The maze of instance seed ``seed`` (generated once per process)."""
         return generate_cached(int(seed), self.config)

@@ -23,7 +23,7 @@ from vecreward_envs.envs.maze_state import (
     reward_space,
 )
 from vecreward_envs.envs.not_applicable import check_na_value
-from vecreward_envs.envs.placement import placed_tasks, reset_mask
+from vecreward_envs.envs.placement import generator_seed, placed_tasks, reset_mask
 from vecreward_envs.maze.config import MazeConfig
 from vecreward_envs.maze.family import MazeFamily
 from vecreward_envs.maze.generator import generate_cached
@@ -108,9 +108,7 @@ class ConflictMazeVectorEnv(VectorEnv):
         instead (``vecreward_envs/envs/placement.py``); a placed maze plays one episode, then autoreset draws.
         """
         if seed is not None:
-            if isinstance(seed, (list, tuple)):
-                seed = int(np.random.SeedSequence([int(s) for s in seed]).generate_state(1)[0])
-            self._np_random, _ = seeding.np_random(seed)
+            self._np_random, _ = seeding.np_random(generator_seed(seed))
         pool = self._ensure_pool()
         state = self._state
         options = options or {}

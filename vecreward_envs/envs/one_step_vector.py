@@ -12,10 +12,11 @@ Placing tasks (a GRPO group is G envs on one task): ``reset(options={"instances"
 Structured answers are scored on the cores free at that moment (``adapt_threads=True``, as in the maze's vector
 env; ``vecreward_envs/threading_layer.py``).
 
-Autoreset: NEXT_STEP, Gymnasium's default. Every scoring step ends all N episodes (``terminated`` all true); the
-next ``step`` starts new ones (tasks drawn from the pool by the vector env's generator) and returns their first
-observations with zero rewards and ``terminated`` false; its actions are ignored. Loops that want only scoring
-steps call ``reset`` (with their own tasks) before each ``step``.
+Autoreset: NEXT_STEP, Gymnasium's default, per env. A scoring step ends the episodes it scores (``terminated``
+true); at the next ``step`` those envs start new ones (tasks drawn from the pool as the single env's unseeded
+reset draws them) with zero rewards and ``terminated`` false, their actions ignored, while envs that were reset in
+between (``reset_mask``) are scored. Loops that want only scoring steps call ``reset`` (with their own tasks) before
+each ``step``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from gymnasium.vector.utils import batch_space
 
 from vecreward_envs.envs.action_checks import ResetNeeded, env_name, int_array_problem
 from vecreward_envs.envs.not_applicable import fill_not_applicable
-from vecreward_envs.envs.placement import placed_tasks, reset_mask
+from vecreward_envs.envs.placement import generator_seed, placed_tasks, reset_mask
 from vecreward_envs.protocols import StructuredView, TextView, require
 from vecreward_envs.threading_layer import FreeThreads
 
@@ -54,6 +55,9 @@ class OneStepEnv(Protocol):
     def instance_of_seed(self, seed: int) -> Any:
         """The task of an instance seed."""
 
+    def draw_instance(self, rng: np.random.Generator) -> Any:
+        """A task of the single env's pool of unseeded resets, drawn by ``rng``."""
+
     def as_instance(self, value: object, what: str = "instance") -> Any:
         """``value`` checked to be a task of this env's config."""
 
@@ -66,11 +70,6 @@ class SeededInstance(Protocol):
 
     seed: int
 
-
-def _seed_from(seed: int | Sequence[int]) -> int:
-    if isinstance(seed, (list, tuple, np.ndarray)):
-        return int(np.random.SeedSequence([int(s) for s in seed]).generate_state(1)[0])
-    return int(seed)
 
 
 class OneStepVectorEnv(VectorEnv):
@@ -114,10 +113,9 @@ class OneStepVectorEnv(VectorEnv):
             self._vocab = int(self.single_action_space.nvec[0])
 
     # ----- tasks -----------------------------------------------------------------------------------------------
-    def _draw(self, n: int) -> Any:
-        del n  # every env draws from the one generator, in env order
-        seed = self._single.pool_first_seed + int(self._np_random.integers(self._single.instance_pool))
-        return self._single.instance_of_seed(seed)
+    def _draw(self) -> Any:
+        """A pool task, as the single env's unseeded reset draws it (every env from the one generator, in order)."""
+        return self._single.draw_instance(self._np_random)
 
     def _observations(self) -> np.ndarray | tuple[str, ...]:
         if self.view == "text":
@@ -138,14 +136,14 @@ class OneStepVectorEnv(VectorEnv):
               ) -> tuple[np.ndarray | tuple[str, ...], dict[str, Any]]:
         """Give every env (or those in ``options["reset_mask"]``) a task: placed by ``options`` or drawn."""
         if seed is not None:
-            self._np_random, _ = seeding.np_random(_seed_from(seed))
+            self._np_random, _ = seeding.np_random(generator_seed(seed))
         options = options or {}
         mask = reset_mask(options, self.num_envs)
         if not self._has_reset and not mask.all():
             raise ValueError("the first reset must reset every env (no reset_mask)")
         placed = placed_tasks(options, mask, self._single.as_instance, self._single.instance_of_seed)
         for n in np.flatnonzero(mask):
-            self._instances[n] = placed[n] if placed is not None else self._draw(n)
+            self._instances[n] = placed[n] if placed is not None else self._draw()
         self._needs_reset[mask] = False
         self._has_reset = True
         return self._observations(), {"instance_seed": self._seeds(), "_instance_seed": mask.copy()}
@@ -155,46 +153,61 @@ class OneStepVectorEnv(VectorEnv):
         if not self._has_reset:
             raise ResetNeeded(f"{type(self).__name__}.step() called before reset()")
         n, k = self.num_envs, self.reward_dim
-        truncated = np.zeros(n, dtype=np.bool_)
-        if self._needs_reset.all():  # the autoreset step of NEXT_STEP: new tasks, zero rewards
-            for i in range(n):
-                self._instances[i] = self._draw(i)
-            self._needs_reset[:] = False
-            info = {"instance_seed": self._seeds(), "_instance_seed": np.ones(n, dtype=np.bool_)}
-            return (self._observations(), np.zeros((n, k), dtype=np.float32), np.zeros(n, dtype=np.bool_),
-                    truncated, info)
-        rewards = self._score(actions)  # [N, K], NaN where not applicable
-        info: dict[str, Any] = {"pass": self.family.pass_flags(rewards)}
+        actions = self._checked(actions)
+        autoreset = self._needs_reset.copy()  # NEXT_STEP: envs whose episode ended start a new one, zero reward
+        scored = ~autoreset
+        rewards = np.zeros((n, k), dtype=np.float32)  # [N, K]
+        if scored.any():
+            rewards[scored] = self._score(actions, np.flatnonzero(scored))  # NaN where not applicable
+        for i in np.flatnonzero(autoreset):
+            self._instances[i] = self._draw()
+        info: dict[str, Any] = {"pass": self.family.pass_flags(rewards) & scored[:, None]}
         rewards, info["applicable"] = fill_not_applicable(rewards, self.na_value)
-        self._needs_reset[:] = True
-        return self._observations(), rewards, np.ones(n, dtype=np.bool_), truncated, info
+        if autoreset.any():
+            info.update(instance_seed=self._seeds(), _instance_seed=autoreset)
+        self._needs_reset = scored.copy()
+        return self._observations(), rewards, scored.copy(), np.zeros(n, dtype=np.bool_), info
 
-    def _score(self, actions: Any) -> np.ndarray:
+    def _checked(self, actions: Any) -> Any:
+        """The N actions, checked before anything changes: one-line ValueErrors naming what is wrong."""
         if self.view == "text":
             if isinstance(actions, (str, bytes)) or not isinstance(actions, (Sequence, np.ndarray)) \
                     or len(actions) != self.num_envs:
                 raise ValueError(f"{env_name(self)}: actions must be a sequence of num_envs={self.num_envs} "
                                  f"completions, got {type(actions).__name__}")
-            return np.stack([self._scorer.score_completions(task, [completion])[0][0]
-                             for task, completion in zip(self._instances, actions, strict=True)])
-        shape = (self.num_envs, self._answer_len)
-        tokens, problem = int_array_problem(actions, shape)
+            return actions
+        tokens, problem = int_array_problem(actions, (self.num_envs, self._answer_len))
         if tokens is None:
             raise self._bad_actions(problem)
         if tokens.size and (tokens.min() < 0 or tokens.max() >= self._vocab):
             row, col = np.argwhere((tokens < 0) | (tokens >= self._vocab))[0]
             raise self._bad_actions(f"out of range: actions[{row}, {col}] = {int(tokens[row, col])}")
+        return tokens.astype(np.int64, copy=False)
+
+    def _score(self, actions: Any, rows: np.ndarray) -> np.ndarray:
+        """float32 [len(rows), K]: the answers of envs ``rows``, one batched call (text: one call per task).
+
+        Envs that hold the same task object are one group: structured rows are scored against one task row, and
+        text completions go through ``score_completions`` together, so a group's answers are its rows (a noisy
+        judge gives each its own draw, as in training).
+        """
         unique: dict[int, int] = {}
         tasks: list[Any] = []
-        inst_idx = np.empty(self.num_envs, dtype=np.int64)
-        for i, task in enumerate(self._instances):  # a group of envs on one task is scored against one row
-            key = id(task)
+        inst_idx = np.empty(len(rows), dtype=np.int64)
+        for j, i in enumerate(rows):
+            key = id(self._instances[i])
             if key not in unique:
                 unique[key] = len(tasks)
-                tasks.append(task)
-            inst_idx[i] = unique[key]
+                tasks.append(self._instances[i])
+            inst_idx[j] = unique[key]
+        if self.view == "text":
+            out = np.zeros((len(rows), self.reward_dim), dtype=np.float32)
+            for t, task in enumerate(tasks):
+                members = np.flatnonzero(inst_idx == t)
+                out[members] = self._scorer.score_completions(task, [actions[rows[j]] for j in members])[0]
+            return out
         with self._threads:
-            rewards = self._scorer.score_answers(tasks, tokens.astype(np.int64, copy=False), inst_idx)
+            rewards = self._scorer.score_answers(tasks, actions[rows], inst_idx)
         return np.asarray(rewards, dtype=np.float32)
 
     def _bad_actions(self, problem: str) -> ValueError:

@@ -7,13 +7,20 @@ entries of envs outside the mask are not used. Anything malformed raises a one-l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 
 Task = TypeVar("Task")
 OPTIONS = ("instances", "seeds", "reset_mask")
+
+
+def generator_seed(seed: int | Sequence[int]) -> int:
+    """``reset(seed=...)`` as one int: a list of seeds (one per env, Gymnasium's form) is hashed into one."""
+    if isinstance(seed, (list, tuple, np.ndarray)):
+        return int(np.random.SeedSequence([int(s) for s in seed]).generate_state(1)[0])
+    return int(seed)
 
 
 def reset_mask(options: dict[str, Any], num_envs: int) -> np.ndarray:

@@ -126,10 +126,14 @@ class RewardStructureEnv(gym.Env):
         elif seed is not None:
             instance = self.instance_of_seed(seed)
         else:
-            instance = self.instance_of_seed(self.pool_first_seed + int(self.np_random.integers(self.instance_pool)))
+            instance = self.draw_instance(self.np_random)
         self.instance = instance
         self._done = False
         return self._observe(), {"instance_seed": instance.seed}
+
+    def draw_instance(self, rng: np.random.Generator) -> StructureInstance:
+        """A task of the pool of unseeded resets (seeds ``pool_first_seed + [0, instance_pool)``), drawn by ``rng``."""
+        return self.instance_of_seed(self.pool_first_seed + int(rng.integers(self.instance_pool)))
 
     def instance_of_seed(self, seed: int) -> StructureInstance:
         """The instance of instance seed ``seed`` (generated once per process)."""

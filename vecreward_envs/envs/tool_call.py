@@ -134,10 +134,14 @@ class ToolCallEnv(gym.Env):
         elif seed is not None:
             task = self.instance_of_seed(seed)
         else:
-            task = self.instance_of_seed(self.pool_first_seed + int(self.np_random.integers(self.instance_pool)))
+            task = self.draw_instance(self.np_random)
         self.task = task
         self._done = False
         return self._observe(), {"instance_seed": task.seed, "constraints": tuple(task.constraints)}
+
+    def draw_instance(self, rng: np.random.Generator) -> ToolTask:
+        """A task of the pool of unseeded resets (seeds ``pool_first_seed + [0, instance_pool)``), drawn by ``rng``."""
+        return self.instance_of_seed(self.pool_first_seed + int(rng.integers(self.instance_pool)))
 
     def instance_of_seed(self, seed: int) -> ToolTask:
         """The task of instance seed ``seed`` (generated once per process)."""

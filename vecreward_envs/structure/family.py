@@ -15,6 +15,7 @@ import numpy as np
 
 from vecreward_envs.protocols import (
     Demonstrations,
+    NoisyJudge,
     ParetoFronts,
     StructuredView,
     SuccessObjectives,
@@ -52,7 +53,7 @@ class StructureFamily:
     """Reward-structure tasks for one ``StructureConfig``."""
 
     name = "structure"
-    abilities = (StructuredView, TextView, Demonstrations, SuccessObjectives, ParetoFronts)
+    abilities = (StructuredView, TextView, Demonstrations, SuccessObjectives, ParetoFronts, NoisyJudge)
 
     def __init__(self, config: StructureConfig | None = None, **overrides: object) -> None:
         if config is not None and overrides:
@@ -177,6 +178,16 @@ class StructureFamily:
         rewards = score(self.config, [instance], tokens, np.zeros(len(parsed), dtype=np.int64), noise=noise)
         rewards[[not p.ok for p in parsed]] = 0.0
         return rewards, parsed
+
+    def true_answer_scores(self, instances: Sequence[StructureInstance], answers: np.ndarray, inst_idx: np.ndarray
+                           ) -> np.ndarray:
+        """``NoisyJudge``: the noise-free rewards of token answers (held-out evaluation)."""
+        return self.score_answers(instances, answers, inst_idx, noise=False)
+
+    def true_completion_scores(self, instance: StructureInstance, completions: Sequence[object]
+                               ) -> tuple[np.ndarray, list[ParsedStructure]]:
+        """``NoisyJudge``: the noise-free rewards of completions (held-out evaluation)."""
+        return self.score_completions(instance, completions, noise=False)
 
     # ----- demonstrations and the front --------------------------------------------------------------------
     def solution(self, instance: StructureInstance) -> np.ndarray:
