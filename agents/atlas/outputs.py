@@ -15,6 +15,7 @@ from typing import Any
 
 from agents.atlas import winners
 from agents.atlas.settings import Axis, label
+from agents.compare import assemble as compare_assemble
 from agents.compare import report
 from agents.compare.assemble import assemble
 from agents.compare.verdict import HEADLINE_MIN_SPREAD, METRICS, constant_metrics, final_rows
@@ -27,17 +28,12 @@ DEFAULT_METRICS = ("eval/best@1", "eval/bottleneck", "eval/pareto_count", "eval/
 
 def write_meta(out: Path, meta: dict[str, Any]) -> None:
     """``atlas.json``, atomically."""
-    tmp = out / (META + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=1))
-    os.replace(tmp, out / META)
+    compare_assemble.write_meta(out, meta, META)
 
 
 def read_meta(out: Path) -> dict[str, Any]:
     """``atlas.json`` ({} when absent or unreadable)."""
-    try:
-        return dict(json.loads((out / META).read_text()))
-    except (OSError, ValueError, TypeError):
-        return {}
+    return compare_assemble.read_meta(out, META)
 
 
 @dataclass

@@ -30,17 +30,17 @@ META = "compare.json"
 """What a comparison directory was asked to run (written before the first run)."""
 
 
-def write_meta(out: Path, meta: dict[str, Any]) -> None:
-    """``compare.json``, atomically."""
-    tmp = out / (META + ".tmp")
+def write_meta(out: Path, meta: dict[str, Any], name: str = META) -> None:
+    """``compare.json`` (or another meta file, e.g. the atlas's), atomically."""
+    tmp = out / (name + ".tmp")
     tmp.write_text(json.dumps(meta, indent=1))
-    os.replace(tmp, out / META)
+    os.replace(tmp, out / name)
 
 
-def read_meta(out: Path) -> dict[str, Any]:
+def read_meta(out: Path, name: str = META) -> dict[str, Any]:
     """``compare.json`` ({} when absent or unreadable: a directory made by an older version, or a bare table)."""
     try:
-        return dict(json.loads((out / META).read_text()))
+        return dict(json.loads((out / name).read_text()))
     except (OSError, ValueError, TypeError):
         return {}
 

@@ -18,6 +18,7 @@ from vecreward_envs.codetests.problem import CodeProblem
 from vecreward_envs.codetests.text import MAX_COMPLETION_CHARS
 from vecreward_envs.envs.action_checks import check_tokens, reset_needed
 from vecreward_envs.envs.not_applicable import check_na_value, fill_not_applicable
+from vecreward_envs.envs.placement import checked_task, single_reset_task
 from vecreward_envs.envs.vector_modes import refuse_gymnasium_sync
 
 # Characters a prompt uses (printable ASCII) and that a completion space samples from. Completions given to
@@ -150,13 +151,7 @@ class CodeTestsEnv(gym.Env):
         """Show the problem of ``seed`` (or one drawn from the pool of seeds by the env's generator)."""
         refuse_gymnasium_sync(self)
         super().reset(seed=seed)
-        problem = (options or {}).get("instance")
-        if problem is not None:
-            problem = self.as_instance(problem, "options['instance']")
-        elif seed is not None:
-            problem = self.instance_of_seed(seed)
-        else:
-            problem = self.draw_instance(self.np_random)
+        problem = single_reset_task(self, seed, options, self.np_random)
         self.problem = problem
         self._done = False
         return self._observe(), {"problem_id": problem.id, "signature": problem.signature()}
@@ -171,9 +166,7 @@ class CodeTestsEnv(gym.Env):
 
     def as_instance(self, value: object, what: str = "instance") -> CodeProblem:
         """``value`` if it is a problem of this env's config, else a one-line ValueError naming ``what``."""
-        if not isinstance(value, CodeProblem) or value.config != self.config:
-            raise ValueError(f"{what} must be a CodeProblem of this env's config, got {type(value).__name__}")
-        return value
+        return checked_task(value, CodeProblem, self.config, what)
 
     def step(self, action: Any) -> tuple[np.ndarray | str, np.ndarray, bool, bool, dict[str, Any]]:
         """Judge one program (structured) or one completion (text); the episode ends."""

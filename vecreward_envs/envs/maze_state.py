@@ -7,6 +7,7 @@ from functools import lru_cache
 import numpy as np
 from gymnasium import spaces
 
+from vecreward_envs.envs.placement import checked_task
 from vecreward_envs.maze.config import CELL_SYMBOLS, ITEM0, ITEM_SYMBOLS, MazeConfig
 from vecreward_envs.maze.family import MazeFamily
 from vecreward_envs.maze.generator import generate_cached
@@ -39,9 +40,7 @@ def choose_instance(config: MazeConfig, seed: int | None, options: dict | None, 
 
 def as_maze(config: MazeConfig, value: object, what: str = "instance") -> MazeInstance:
     """``value`` if it is a maze of ``config``, else a one-line ValueError naming ``what``."""
-    if not isinstance(value, MazeInstance) or value.config != config:
-        raise ValueError(f"{what} must be a MazeInstance of this env's config, got {type(value).__name__}")
-    return value
+    return checked_task(value, MazeInstance, config, what)
 
 
 def check_pool_args(instance_pool: object, pool_first_seed: object) -> None:

@@ -33,12 +33,12 @@ from gymnasium.vector.utils import batch_space
 
 from vecreward_envs.envs.action_checks import ResetNeeded, env_name, int_array_problem
 from vecreward_envs.envs.not_applicable import fill_not_applicable
-from vecreward_envs.envs.placement import generator_seed, placed_tasks, reset_mask
+from vecreward_envs.envs.placement import TaskSource, generator_seed, placed_tasks, reset_mask
 from vecreward_envs.protocols import StructuredView, TextView, require
 from vecreward_envs.threading_layer import FreeThreads
 
 
-class OneStepEnv(Protocol):
+class OneStepEnv(TaskSource, Protocol):
     """What the vector shell uses of an id's single env (its template)."""
 
     family: Any
@@ -51,15 +51,6 @@ class OneStepEnv(Protocol):
     na_value: float
     instance_pool: int
     pool_first_seed: int
-
-    def instance_of_seed(self, seed: int) -> Any:
-        """The task of an instance seed."""
-
-    def draw_instance(self, rng: np.random.Generator) -> Any:
-        """A task of the single env's pool of unseeded resets, drawn by ``rng``."""
-
-    def as_instance(self, value: object, what: str = "instance") -> Any:
-        """``value`` checked to be a task of this env's config."""
 
     def close(self) -> None:
         """Release what the env holds."""

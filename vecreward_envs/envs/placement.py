@@ -8,12 +8,43 @@ entries of envs outside the mask are not used. Anything malformed raises a one-l
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 Task = TypeVar("Task")
 OPTIONS = ("instances", "seeds", "reset_mask")
+
+
+class TaskSource(Protocol):
+    """What a one-step single env offers for choosing its task (``reset`` and the vector shell use it)."""
+
+    def as_instance(self, value: object, what: str = "instance") -> Any:
+        """``value`` checked to be a task of this env's config."""
+
+    def instance_of_seed(self, seed: int) -> Any:
+        """The task of an instance seed."""
+
+    def draw_instance(self, rng: np.random.Generator) -> Any:
+        """A task of the pool of unseeded resets, drawn by ``rng``."""
+
+
+def checked_task(value: object, kind: type[Task], config: object, what: str) -> Task:
+    """``value`` if it is a ``kind`` of ``config``, else a one-line ValueError naming ``what``."""
+    if not isinstance(value, kind) or getattr(value, "config", None) != config:
+        raise ValueError(f"{what} must be a {kind.__name__} of this env's config, got {type(value).__name__}")
+    return value
+
+
+def single_reset_task(env: TaskSource, seed: int | None, options: dict[str, Any] | None,
+                      rng: np.random.Generator) -> Any:
+    """The task a single env's ``reset`` shows: ``options["instance"]``, else the task of ``seed``, else a draw."""
+    task = (options or {}).get("instance")
+    if task is not None:
+        return env.as_instance(task, "options['instance']")
+    if seed is not None:
+        return env.instance_of_seed(seed)
+    return env.draw_instance(rng)
 
 
 def generator_seed(seed: int | Sequence[int]) -> int:

@@ -11,6 +11,7 @@ from gymnasium import spaces
 
 from vecreward_envs.envs.action_checks import check_tokens, reset_needed
 from vecreward_envs.envs.not_applicable import check_na_value, fill_not_applicable
+from vecreward_envs.envs.placement import checked_task, single_reset_task
 from vecreward_envs.envs.vector_modes import refuse_gymnasium_sync
 from vecreward_envs.structure.config import StructureConfig
 from vecreward_envs.structure.family import StructureFamily
@@ -120,13 +121,7 @@ class RewardStructureEnv(gym.Env):
         """Show the instance of ``seed`` (or one drawn from the pool of seeds by the env's generator)."""
         refuse_gymnasium_sync(self)
         super().reset(seed=seed)
-        instance = (options or {}).get("instance")
-        if instance is not None:
-            instance = self.as_instance(instance, "options['instance']")
-        elif seed is not None:
-            instance = self.instance_of_seed(seed)
-        else:
-            instance = self.draw_instance(self.np_random)
+        instance = single_reset_task(self, seed, options, self.np_random)
         self.instance = instance
         self._done = False
         return self._observe(), {"instance_seed": instance.seed}
@@ -141,9 +136,7 @@ class RewardStructureEnv(gym.Env):
 
     def as_instance(self, value: object, what: str = "instance") -> StructureInstance:
         """``value`` if it is an instance of this env's config, else a one-line ValueError naming ``what``."""
-        if not isinstance(value, StructureInstance) or value.config != self.config:
-            raise ValueError(f"{what} must be a StructureInstance of this env's config, got {type(value).__name__}")
-        return value
+        return checked_task(value, StructureInstance, self.config, what)
 
     def step(self, action: Any) -> tuple[np.ndarray | str, np.ndarray, bool, bool, dict[str, Any]]:
         """Score one answer (structured tokens or a completion); the episode ends."""

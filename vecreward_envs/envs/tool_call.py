@@ -11,6 +11,7 @@ from gymnasium import spaces
 
 from vecreward_envs.envs.action_checks import check_tokens, reset_needed
 from vecreward_envs.envs.not_applicable import check_na_value, fill_not_applicable
+from vecreward_envs.envs.placement import checked_task, single_reset_task
 from vecreward_envs.envs.vector_modes import refuse_gymnasium_sync
 from vecreward_envs.toolcall.config import ANSWER_VOCAB, K, ToolCallConfig
 from vecreward_envs.toolcall.family import OBS_LEN, OBS_VOCAB, ToolCallFamily
@@ -128,13 +129,7 @@ class ToolCallEnv(gym.Env):
         """Show the task of ``seed`` (or one drawn from the pool of seeds by the env's generator)."""
         refuse_gymnasium_sync(self)
         super().reset(seed=seed)
-        task = (options or {}).get("instance")
-        if task is not None:
-            task = self.as_instance(task, "options['instance']")
-        elif seed is not None:
-            task = self.instance_of_seed(seed)
-        else:
-            task = self.draw_instance(self.np_random)
+        task = single_reset_task(self, seed, options, self.np_random)
         self.task = task
         self._done = False
         return self._observe(), {"instance_seed": task.seed, "constraints": tuple(task.constraints)}
@@ -149,9 +144,7 @@ class ToolCallEnv(gym.Env):
 
     def as_instance(self, value: object, what: str = "instance") -> ToolTask:
         """``value`` if it is a task of this env's config, else a one-line ValueError naming ``what``."""
-        if not isinstance(value, ToolTask) or value.config != self.config:
-            raise ValueError(f"{what} must be a ToolTask of this env's config, got {type(value).__name__}")
-        return value
+        return checked_task(value, ToolTask, self.config, what)
 
     def step(self, action: Any) -> tuple[np.ndarray | str, np.ndarray, bool, bool, dict[str, Any]]:
         """Score one answer (structured tokens or a completion); the episode ends."""
