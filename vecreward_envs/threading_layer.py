@@ -79,7 +79,8 @@ def configure() -> None:
         return
     if getattr(_parallel, "_is_initialized", False):  # a parallel kernel already ran: its layer is fixed
         return
-    if _preload_pip_tbb() or _tbb_importable():
+    _preload_pip_tbb()
+    if _tbb_importable():  # numba's TBB pool really loads (a TBB it cannot use would fail every parallel kernel)
         numba.config.THREADING_LAYER = "tbb"
 
 
