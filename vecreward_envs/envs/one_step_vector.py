@@ -62,7 +62,6 @@ class SeededInstance(Protocol):
     seed: int
 
 
-
 class OneStepVectorEnv(VectorEnv):
     """N one-step episodes of an id, scored in one batched call. Subclasses name the id's single env."""
 
@@ -140,7 +139,10 @@ class OneStepVectorEnv(VectorEnv):
         return self._observations(), {"instance_seed": self._seeds(), "_instance_seed": mask.copy()}
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        """Score N answers (one per env) and end the N episodes; after an end, start new ones (NEXT_STEP)."""
+        """Score the answer of every env with a running episode, which ends it.
+
+        Envs whose episode ended at the last step start a new one instead, with zero reward (NEXT_STEP, per env).
+        """
         if not self._has_reset:
             raise ResetNeeded(f"{type(self).__name__}.step() called before reset()")
         n, k = self.num_envs, self.reward_dim
