@@ -32,6 +32,9 @@ class Samples:
     """int [B, G]: tokens each rollout generated (for length statistics)."""
     policy_data: Any
     """Whatever the policy needs for its update (token ids, masks, old log-probs, features); opaque to the loop."""
+    entropy: np.ndarray | None = None
+    """float32 [B, G]: mean per-token entropy of the sampling distribution along each rollout (nats; ``None`` when
+    the policy does not measure it). Schedules log it per family: structured tasks are said to lower it."""
 
 
 @runtime_checkable

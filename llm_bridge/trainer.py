@@ -247,7 +247,6 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
     eu_weights = M.dirichlet_weights(len(names), 100, np.random.default_rng([config.seed, 7]))
     instance_rng = np.random.default_rng([config.seed, 1])
     aggregator_rng = np.random.default_rng([config.seed, 2])
-    set_level = get_spec(config.pipeline.aggregator).level == "set"
     start = 0
     last_eval: dict[str, float] = {}
     last_eval_rewards: np.ndarray | None = None
@@ -281,14 +280,7 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
     try:
         for step in range(start, config.steps):
             instances = [train_pool[i] for i in instance_rng.integers(len(train_pool), size=config.batch_size)]
-            samples = policy.sample(family, instances, config.group_size, config.chain_length)
-            scored = score(family, instances, samples, view=policy.view, chain_length=config.chain_length)
-            advantages = _advantages(pipelines, scored.rewards, set_level, aggregator_rng, step)  # [B, G(, A)]
-            stats = policy.update(samples, advantages)
-            row = {**_step_metrics(family, names, scored.rewards, n_agents), **stats}
-            row["train/invalid_rate"] = float(scored.invalid.mean())
-            row["train/advantage_abs_mean"] = float(np.abs(advantages).mean())
-            row["train/tokens_mean"] = float(samples.n_tokens.mean())
+            row = rl_step(policy, family, instances, config, pipelines, aggregator_rng, step)
             last = step == config.steps - 1
             if (step + 1) % config.eval_every == 0 or last:
                 evaluation = evaluate(policy, family, eval_pool, config, eu_weights, hv_ref)
@@ -314,6 +306,27 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
     return TrainResult(run_dir=Path(run_dir), last_eval=last_eval, history=logger.read_metrics(),
                        seconds=time.perf_counter() - started, last_eval_rewards=last_eval_rewards,
                        notes=list(logger.notes), wandb_dir=logger.wandb.path if logger.wandb is not None else None)
+
+
+def rl_step(policy: Policy, family: TaskFamily, instances: Sequence[Instance], config: TrainConfig,
+            pipelines: Sequence[PipelineConfig], aggregator_rng: np.random.Generator, step: int) -> dict[str, float]:
+    """One RL step on ``instances``: sample G rollouts each, score, aggregate, update; the step's ``train/*`` row.
+
+    ``pipelines`` holds one pipeline per agent (``config.pipelines(n_agents)``); the aggregator draws from
+    ``aggregator_rng``. Shared by ``train`` and the stages of a schedule (``llm_bridge.schedule``).
+    """
+    n_agents = len(pipelines)
+    names = tuple(family.reward_names)
+    set_level = get_spec(config.pipeline.aggregator).level == "set"
+    samples = policy.sample(family, instances, config.group_size, config.chain_length)
+    scored = score(family, instances, samples, view=policy.view, chain_length=config.chain_length)
+    advantages = _advantages(pipelines, scored.rewards, set_level, aggregator_rng, step)  # [B, G(, A)]
+    stats = policy.update(samples, advantages)
+    row = {**_step_metrics(family, names, scored.rewards, n_agents), **stats}
+    row["train/invalid_rate"] = float(scored.invalid.mean())
+    row["train/advantage_abs_mean"] = float(np.abs(advantages).mean())
+    row["train/tokens_mean"] = float(samples.n_tokens.mean())
+    return row
 
 
 def _advantages(pipelines: Sequence[PipelineConfig], rewards: np.ndarray, set_level: bool,

@@ -39,6 +39,7 @@ class _Rollout:
     mask: torch.Tensor  # [N, T] float, 1 for generated tokens the policy chose
     old_logp: torch.Tensor  # [N, T] float32, 0 where mask is 0
     ref_logp: torch.Tensor | None  # [N, T]
+    entropy: torch.Tensor | None = None  # [N] mean entropy of the sampling distribution per generated token
 
 
 def resolve_device(config: LLMPolicyConfig) -> tuple[torch.device, bool]:
@@ -257,6 +258,7 @@ class HFPolicy:
         done = torch.zeros(n, dtype=torch.bool, device=self.device)
         generated: list[torch.Tensor] = []
         live_cols: list[torch.Tensor] = []
+        entropies: list[torch.Tensor] = []  # [n] per step: the policy's entropy (before top-p), for schedules
         tail = 4 * max((len(s) for s in stops), default=0) + 4  # tokens that can hold a stop string (>= 1 byte each)
         past = None
         step_ids, pos = ids, _positions(attn)
@@ -268,6 +270,8 @@ class HFPolicy:
                                  past_key_values=past, use_cache=True)
             past = out.past_key_values
             logits = out.logits[:, -1].float() / self.config.temperature  # [n, V]
+            log_probs = torch.log_softmax(logits, dim=-1)
+            entropies.append(-(log_probs.exp() * log_probs).sum(-1) * (~done).float())
             if greedy:
                 tok = logits.argmax(-1)
             else:
@@ -292,6 +296,7 @@ class HFPolicy:
             step_ids = tok[:, None]
         gen = torch.stack(generated, 1).cpu()  # [n, T]
         mask = torch.stack(live_cols, 1).float().cpu()  # [n, T]
+        entropy = torch.stack(entropies, 1).cpu().sum(1) / mask.sum(1).clamp(min=1.0)  # [n]
         texts = []
         for i in range(n):
             text = self.tokenizer.decode(gen[i][mask[i] > 0], skip_special_tokens=True)
@@ -300,7 +305,7 @@ class HFPolicy:
         input_ids = torch.cat([ids.cpu(), gen], 1)
         attention = torch.cat([attn.cpu(), mask.long()], 1)
         return texts, _Rollout(input_ids=input_ids, attention_mask=attention, prompt_len=width, mask=mask,
-                               old_logp=torch.zeros_like(mask), ref_logp=None)
+                               old_logp=torch.zeros_like(mask), ref_logp=None, entropy=entropy)
 
     def _concat(self, parts: list[_Rollout]) -> _Rollout:
         """Stack chunks with different prompt widths P and lengths T (extra left and right padding)."""
@@ -315,8 +320,9 @@ class HFPolicy:
             attn.append(torch.nn.functional.pad(r.attention_mask, (left, right), value=0))
             mask.append(torch.nn.functional.pad(r.mask, (0, right), value=0.0))
         mask_all = torch.cat(mask)
+        entropy = None if any(r.entropy is None for r in parts) else torch.cat([r.entropy for r in parts])
         return _Rollout(input_ids=torch.cat(ids), attention_mask=torch.cat(attn), prompt_len=p, mask=mask_all,
-                        old_logp=torch.zeros_like(mask_all), ref_logp=None)
+                        old_logp=torch.zeros_like(mask_all), ref_logp=None, entropy=entropy)
 
     def sample(self, family: TaskFamily, instances: Sequence[Instance], group_size: int, chain_length: int = 1, *,
                greedy: bool = False) -> Samples:
@@ -331,7 +337,8 @@ class HFPolicy:
         answers = [texts[i * g:(i + 1) * g] for i in range(b)]  # [B][G]
         logprob = rollout.old_logp.sum(1).reshape(b, g).numpy().astype(np.float32)
         n_tokens = rollout.mask.sum(1).reshape(b, g).numpy().astype(np.int64)
-        return Samples(answers=answers, logprob=logprob, n_tokens=n_tokens, policy_data=rollout)
+        entropy = None if rollout.entropy is None else rollout.entropy.reshape(b, g).numpy().astype(np.float32)
+        return Samples(answers=answers, logprob=logprob, n_tokens=n_tokens, policy_data=rollout, entropy=entropy)
 
     # ----- log-probabilities ----------------------------------------------------------------------------------
     def _forward_logp(self, model: Any, rollout: _Rollout, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

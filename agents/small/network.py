@@ -7,6 +7,11 @@
 ``features_t`` come from the family's cursor (where the partial answer stands: for the maze, an egocentric window,
 the direction to E, steps left); a family without per-token features passes F = 0. Chains of m answers continue
 one hidden state, so each answer is conditioned on the earlier ones of its chain.
+
+Several families can share one GRU (``trunk``): each keeps its own encoder, embeddings and head (vocabularies and
+observations differ), and what one family's training changes in the trunk reaches the others. That is where
+forgetting and transfer happen in a schedule (``agents.small.multitask``). A family without cursor features then
+feeds the trunk a constant feature column, so every family's input has the trunk's width.
 """
 
 from __future__ import annotations
@@ -19,16 +24,21 @@ class AnswerNetwork(nn.Module):
     """Observation [D] ints + per-token features [F] -> logits over V answer tokens."""
 
     def __init__(self, obs_len: int, obs_vocab: int, n_tokens: int, n_features: int, hidden: int = 128,
-                 embed: int = 16) -> None:
+                 embed: int = 16, trunk: nn.GRU | None = None) -> None:
         super().__init__()
         self.n_tokens = n_tokens
+        self.pad_features = trunk is not None and n_features == 0  # a shared trunk always takes features
+        n_features = max(n_features, 1) if trunk is not None else n_features
         self.obs_embed = nn.Embedding(obs_vocab, embed)
         self.obs_pos = nn.Parameter(torch.zeros(obs_len, embed))
         self.context = nn.Linear(obs_len * embed, hidden)
         self.token_embed = nn.Embedding(n_tokens + 1, embed)  # + BOS (index n_tokens) before each answer
         feat_dim = hidden // 2 if n_features else 0
         self.features = nn.Sequential(nn.Linear(n_features, feat_dim), nn.Tanh()) if n_features else None
-        self.gru = nn.GRU(embed + feat_dim, hidden, batch_first=True)
+        self.gru = trunk if trunk is not None else nn.GRU(embed + feat_dim, hidden, batch_first=True)
+        if (self.gru.input_size, self.gru.hidden_size) != (embed + feat_dim, hidden):
+            raise ValueError(f"a shared trunk must be GRU({embed + feat_dim}, {hidden}), got "
+                             f"GRU({self.gru.input_size}, {self.gru.hidden_size})")
         self.head = nn.Linear(hidden + feat_dim, n_tokens)
         self.bos = n_tokens
 
@@ -41,6 +51,8 @@ class AnswerNetwork(nn.Module):
         emb = self.token_embed(prev_tokens)  # [N, T, E]
         if self.features is None:
             return emb, None
+        if self.pad_features:
+            features = torch.zeros(*features.shape[:-1], 1, dtype=emb.dtype)
         feat = self.features(features)  # [N, T, H/2]
         return torch.cat([emb, feat], dim=-1), feat
 
