@@ -189,6 +189,8 @@ def evaluate(policy: Policy, family: TaskFamily, instances: list[Instance], conf
     out.update(M.per_objective(pool_all, names, prefix="eval"))
     out["eval/bottleneck"] = M.bottleneck(pool_all)
     out["eval/invalid_rate"] = float(scored.invalid.mean())
+    if samples.entropy is not None:  # the policy's mean per-token entropy on these instances (schedules log it)
+        out["eval/entropy"] = float(np.mean(samples.entropy))
     return Evaluation(metrics=out, rewards=scored.rewards)
 
 
