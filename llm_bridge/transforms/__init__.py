@@ -2,8 +2,8 @@
 
 Pure numpy functions, each registered by name so that a :class:`llm_bridge.pipeline.PipelineConfig` can list them:
 
-- reward transforms: ``gate`` (rubric gates: ``drop``, ``penalty``, ``condition``), ``rlcr`` (adds the RLCR
-  ``calibration`` objective);
+- reward transforms: ``gate`` (rubric gates: ``drop``, ``penalty``, ``condition``), ``group_gate`` (DRO-style
+  accept/reject of whole groups on a rubric), ``rlcr`` (adds the RLCR ``calibration`` objective);
 - advantage transforms: ``negative_only``, ``positive_only``, ``clip``.
 
 Docs: ``docs/aggregators/transforms.md``.
@@ -20,6 +20,7 @@ from llm_bridge.transforms._registry import (
 )
 from llm_bridge.transforms.advantage import clip, negative_only, positive_only
 from llm_bridge.transforms.gates import GATE_MODES, apply_gate_penalty, gate, gate_mask
+from llm_bridge.transforms.group_gate import group_accept, group_gate, group_pass_share
 from llm_bridge.transforms.rlcr import CALIBRATION_FORMS, rlcr_calibration
 
 __all__ = [
@@ -33,6 +34,9 @@ __all__ = [
     "gate",
     "gate_mask",
     "get_transform",
+    "group_accept",
+    "group_gate",
+    "group_pass_share",
     "negative_only",
     "positive_only",
     "register_transform",

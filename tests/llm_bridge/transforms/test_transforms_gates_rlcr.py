@@ -20,9 +20,9 @@ R = np.array([[[1, 1, 0], [0, 1, 1], [1, 0, 0], [NAN, 0, 1]]], dtype=float)
 
 
 def test_registries() -> None:
-    assert set(REWARD_TRANSFORMS) == {"gate", "rlcr"}
+    assert set(REWARD_TRANSFORMS) == {"gate", "group_gate", "rlcr"}
     assert set(ADVANTAGE_TRANSFORMS) == {"negative_only", "positive_only", "clip"}
-    with pytest.raises(ValueError, match="unknown reward transform 'gates'; valid names: gate, rlcr"):
+    with pytest.raises(ValueError, match="unknown reward transform 'gates'; valid names: gate, group_gate, rlcr"):
         get_transform("gates", "reward")
     with pytest.raises(ValueError, match="unknown parameter\\(s\\) \\['modes'\\]; valid parameters: objectives, mode"):
         get_transform("gate", "reward")(R, objectives=[0], modes="drop")
