@@ -65,6 +65,10 @@ _CLAIMS = (
           "spread?",
           "seed note 000 (VPO, arXiv 2605.22817): scalarizing averages, and averaging is where specialization dies "
           "(qualitative)", "agents.reproduce.specialization", needs=("structure",)),
+    Claim("gates", 13, "a hackable rubric as reward points vs as a group gate: rubric score and true quality",
+          "DRO (arXiv 2506.13351 v3): rubrics as group-level accept/reject gates respect the criteria without the "
+          "hacking that rubric points invite (qualitative: no number in our anchors)",
+          "agents.reproduce.rubric_gates", needs=("structure",)),
 )
 
 CLAIMS: dict[str, Claim] = {c.name: c for c in _CLAIMS}
