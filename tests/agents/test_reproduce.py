@@ -17,7 +17,9 @@ def test_list_names_every_claim(capsys) -> None:  # noqa: ANN001
     text = capsys.readouterr().out
     for claim in CLAIMS.values():
         assert claim.name in text
-    assert [c.number for c in CLAIMS.values()] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    numbers = [c.number for c in CLAIMS.values()]
+    assert numbers[:9] == [1, 2, 3, 4, 5, 6, 7, 8, 9] and numbers == sorted(set(numbers))  # later issues add theirs
+    assert "gates" in CLAIMS
 
 
 @pytest.mark.parametrize("argv", [[], ["nope"], ["vpo-maze", "--seeds", "0"], ["vpo-maze", "--jobs", "0"]])
