@@ -199,7 +199,7 @@ def _split_top(text: str, sep: str) -> list[str]:
 
 
 def parse_task(text: str) -> TaskRef:
-    """``maze`` or ``structure(K=3;relation=tradeoff)`` as a ``TaskRef`` (values stay strings; families parse)."""
+    """``maze`` or ``structure(K=3;relation=tradeoff)`` as a ``TaskRef`` (values as ``--task-param`` reads them)."""
     text = text.strip()
     name, paren, rest = text.partition("(")
     name = name.strip()
@@ -216,8 +216,17 @@ def parse_task(text: str) -> TaskRef:
         key, eq, value = item.partition("=")
         if not eq or not key.strip():
             raise ValueError(f"task {text!r}: parameters are KEY=VALUE separated by ';', got {item!r}")
-        params[key.strip()] = value.strip()
+        params[key.strip()] = _json_or_text(value.strip())
     return TaskRef(name, params)
+
+
+def _json_or_text(raw: str) -> Any:
+    """A parameter value as ``--task-param`` reads it: JSON when it parses (``7``, ``[2,4]``, ``true``), else text."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw
+    return tuple(value) if isinstance(value, list) else value
 
 
 def parse_schedule(spec: str, default_pipeline: PipelineConfig | None = None) -> Schedule:

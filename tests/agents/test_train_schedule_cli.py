@@ -1,0 +1,42 @@
+"""``vecreward train --schedule``: a run through stages from the command line, its resume and its one-line errors."""
+
+import json
+
+from agents.cli import main
+
+SMALL = ["--batch-size", "4", "--group-size", "4", "--train-instances", "16", "--eval-instances", "2",
+         "--eval-samples", "4", "--eval-every", "3", "--checkpoint-every", "3", "--no-progress", "--hidden", "16"]
+
+
+def test_schedule_runs_prints_the_matrix_and_resumes(tmp_path, capsys) -> None:  # noqa: ANN001
+    run_dir = tmp_path / "run"
+    argv = ["train", "--schedule", "imitate:maze+toolcall:3 > rl:toolcall:2:gdpo > rl:maze:2", "--run-dir",
+            str(run_dir), *SMALL]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "after stage" in out and "rl:toolcall:2:gdpo" in out and "BWT (GEM)" in out
+    result = json.loads((run_dir / "schedule.json").read_text())
+    assert result["labels"] == ["maze", "toolcall"] and len(result["scores"]) == 3
+    assert result["trained"][1] == [False, True] and result["bwt"] is not None
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 7
+    assert main([*argv, "--resume"]) == 0  # finished: nothing more to do, same metrics
+    assert (run_dir / "metrics.jsonl").read_text().splitlines() == lines
+    assert main([*argv[:3], "--run-dir", str(run_dir), *SMALL[:-2], "--hidden", "32", "--resume"]) == 2
+
+
+def test_one_task_schedule_uses_the_plain_small_policy(tmp_path, capsys) -> None:  # noqa: ANN001
+    assert main(["train", "--schedule", "rl:structure(K=2;m=3):2", "--run-dir", str(tmp_path / "r"), *SMALL]) == 0
+    assert "structure(K=2;m=3)" in capsys.readouterr().out
+
+
+def test_schedule_errors_are_one_line_and_nothing_is_written(tmp_path, capsys) -> None:  # noqa: ANN001
+    for extra in (["--schedule", "rl:maze"], ["--schedule", "imitate:codetests:2"],
+                  ["--schedule", "rl:maze+toolcall:2", "--weights", "1", "1", "1", "1"],
+                  ["--schedule", "rl:maze:2", "--task-param", "size=9"],
+                  ["--schedule", "rl:maze:2", "--warm-start-steps", "5"],
+                  ["--schedule", "rl:structure(K=x):2"], ["--schedule", "rl:maze:2:nope"]):
+        assert main(["train", "--run-dir", str(tmp_path / "r"), *extra]) == 2
+        out = capsys.readouterr().out
+        assert "error" in out and "Traceback" not in out
+    assert not (tmp_path / "r").exists()
