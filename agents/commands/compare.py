@@ -58,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "project: vecreward), one W&B run per grid run, grouped under the grid's name (the --out "
                         "folder's name); offline unless WANDB_MODE is set (upload with wandb sync); needs pip install "
                         "wandb")
+    parser.add_argument("--schedule", action="append", default=None, metavar="NAME=SPEC",
+                        help="compare training schedules instead of schemes (repeatable): each NAME=SPEC is trained "
+                        "with one small multi-task policy per seed, SPEC as in vecreward train --schedule, e.g. "
+                        "--schedule 'structured-first=imitate:toolcall+maze:100 > rl:toolcall:50 > rl:maze:50'; "
+                        "--budget sets batch, group and evaluation sizes (the stages set the steps); --tasks and "
+                        "--aggregators do not apply; writes schedules.md and schedules.csv (docs/schedules.md)")
     parser.add_argument("--recheck", default="4",
                         help="how many schemes per task to recheck: N (the N//2 best and the rest worst by the first "
                         "headline metric) or 'all' (default: 4)")
@@ -77,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
     from vecreward_envs.protocols import StructuredView, require
 
     console = Console() if Console().is_terminal else Console(width=170)  # pipes/logs: do not cut the table
+    if args.schedule:
+        from agents.commands import compare_schedules
+
+        return compare_schedules.run(args, console)
     out = args.out or Path("runs") / f"compare-{args.budget}"
     try:
         tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
