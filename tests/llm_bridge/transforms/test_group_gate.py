@@ -12,17 +12,31 @@ NAN = np.nan
 R = np.array([
     [[1.0, 0.0, 1], [0.0, 1.0, 1], [0.5, 0.5, 1], [0.0, 0.0, 0]],  # rubric passes 3/4
     [[1.0, 1.0, 0], [0.0, 1.0, 0], [1.0, 0.0, 1], [0.5, 0.0, 0]],  # 1/4
-    [[0.2, 0.4, 1], [0.6, 0.8, 0], [0.0, 0.0, NAN], [1.0, 1.0, 0]],  # 1 pass + 1 not applicable (passes) = 2/4
+    [[0.2, 0.4, 1], [0.6, 0.8, 0], [0.0, 0.0, NAN], [1.0, 1.0, 1]],  # 2 pass of 3 judged (NaN: not judged) = 2/3
 ])
 
 
 def test_pass_share_and_acceptance_by_hand() -> None:
-    np.testing.assert_allclose(group_pass_share(R, objectives=[2]), [0.75, 0.25, 0.5])
+    np.testing.assert_allclose(group_pass_share(R, objectives=[2]), [0.75, 0.25, 2 / 3])
     np.testing.assert_array_equal(group_accept(R, objectives=[2]), [True, False, True])  # min_pass 0.5
     np.testing.assert_array_equal(group_accept(R, objectives=[2], min_pass=0.75), [True, False, False])
-    np.testing.assert_array_equal(group_accept(R, objectives=[2], min_pass=0.25, max_pass=0.5), [False, True, True])
-    # graded rubric: objective 0 >= 0.5 passes in 3/4, 2/4, 2/4 rollouts
+    np.testing.assert_array_equal(group_accept(R, objectives=[2], min_pass=2 / 3), [True, False, True])  # 2 of 3
+    np.testing.assert_array_equal(group_accept(R, objectives=[2], min_pass=0.25, max_pass=0.5), [False, True, False])
+    # graded rubric: objective 0 >= 0.5 passes in 2/4, 3/4, 2/4 rollouts
     np.testing.assert_allclose(group_pass_share(R, objectives=[0], threshold=0.5), [0.5, 0.75, 0.5])
+
+
+def test_answers_the_rubric_does_not_apply_to_do_not_count() -> None:
+    r = np.full((2, 3, 2), NAN)
+    r[0, :, 0] = 1.0
+    r[0, 0, 1] = 1.0  # group 0: one judged answer, passing -> share 1
+    r[1, :, 0] = 0.5  # group 1: the rubric never applies -> NaN share, accepted (nothing to judge)
+    np.testing.assert_allclose(group_pass_share(r, objectives=[1]), [1.0, NAN])
+    np.testing.assert_array_equal(group_accept(r, objectives=[1], min_pass=1.0), [True, True])
+    # a per-rollout gate listed first drops rollouts; the group gate then judges only the rollouts left
+    gated = run_pipeline(PipelineConfig(aggregator="grpo", reward_transforms=[
+        ("gate", {"objectives": [0], "threshold": 0.5}), ("group_gate", {"objectives": [2]})]), R)
+    np.testing.assert_array_equal(gated[0], 0.0)  # group 0 keeps rollouts 0, 2 (rubric 1, 1): sums tie
 
 
 def test_rejected_groups_are_all_nan_and_the_rubric_is_not_applicable() -> None:
