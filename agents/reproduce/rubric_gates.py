@@ -131,18 +131,22 @@ def run(ctx: ClaimContext) -> ClaimOutput:
         rows.append(row("hacked (rubric up and quality below reference), share of seeds", arm,
                         [float(rf - ri > HACK_MARGIN and qf - qr < -HACK_MARGIN)
                          for rf, ri, qf, qr in zip(r_final, r_init, q_final, ref_final, strict=True)]))
-    curves = {arm: {"steps": quality[arm][0][0],
-                    "quality": np.mean([c[1] for c in quality[arm]], axis=0).tolist(),
-                    "rubric": np.mean([c[1] for c in rubric[arm]], axis=0).tolist()} for arm in ARMS}
+    curves = {}  # step 0 = the untrained policy on its first training batch; then the held-out evaluations
+    for arm, recs in groups.items():
+        q0 = np.mean([[_at_init(r, f"rewards/match/{k}/mean") for k in range(K)] for r in recs])
+        r0 = np.mean([_at_init(r, "rewards/proxy/mean") for r in recs])
+        curves[arm] = {"steps": [0, *quality[arm][0][0]],
+                       "quality": [float(q0), *np.mean([c[1] for c in quality[arm]], axis=0).tolist()],
+                       "rubric": [float(r0), *np.mean([c[1] for c in rubric[arm]], axis=0).tolist()]}
 
     def draw(ax: Any) -> None:
         colors = dict(zip(ARMS, ("C0", "C1", "C3", "C2", "C8", "C7", "C4", "C9"), strict=True))
         for arm, c in curves.items():
             ax.plot(c["steps"], c["quality"], marker="o", color=colors[arm], label=f"{arm}: true quality")
             ax.plot(c["steps"], c["rubric"], ls="--", color=colors[arm], label=f"{arm}: rubric")
-        ax.set(xlabel="step", ylabel="held-out mean",
+        ax.set(xlabel="step (0: untrained, first training batch)", ylabel="held-out mean",
                title=f"structure + proxy rubric: true quality (solid) and rubric (dashed), {len(ctx.seeds)} seeds")
-        ax.legend(fontsize=6, ncol=2)
+        ax.legend(fontsize=5.5, ncol=2, loc="lower right", bbox_to_anchor=(1.0, 0.15))
 
     plot = save_plot(ctx, "rubric_gates_curves.png", draw)
     return ClaimOutput(rows=rows, reading=_reading(rows), plots=[plot], extra={"curves": curves, "gate": GATE})
