@@ -53,6 +53,8 @@ GATE = {"objectives": [RUBRIC], "threshold": 1.0 / (K * M), "min_pass": 0.5}
 """The gate: a rollout passes when at least one of its K*m match positions holds the feature; half must pass."""
 LENIENT_GATE = {**GATE, "min_pass": 0.125}
 """The same rubric, a group accepted when any one of its G = 8 rollouts passes (1 of 4 at the tiny budget)."""
+UNTRAINED = "untrained (every arm)"
+"""Method name of the rows measured before any update (the same policy in every arm of a seed)."""
 HACK_MARGIN = 0.02
 """A rise or a fall counts only beyond this (the curves' step-to-step wobble is about 0.01)."""
 
@@ -108,29 +110,31 @@ def run(ctx: ClaimContext) -> ClaimOutput:
     groups = by_method(records, TASK, list(ARMS), ctx.seeds)
     quality = {arm: [_quality_curve(r) for r in recs] for arm, recs in groups.items()}
     rubric = {arm: [eval_curve(r, "eval/proxy/mean") for r in recs] for arm, recs in groups.items()}
-    rows = []
+    first = groups[next(iter(ARMS))]  # step 0 samples before any update: the same policy in every arm of a seed
+    r_init = [_at_init(r, "rewards/proxy/mean") for r in first]
+    q_init = [float(np.mean([_at_init(r, f"rewards/match/{k}/mean") for k in range(K)])) for r in first]
+    rows = [row("true quality, untrained policy (first training batch)", UNTRAINED, q_init),
+            row("rubric score, untrained policy (first training batch)", UNTRAINED, r_init)]
     for arm, recs in groups.items():
         q_final = [c[1][-1] for c in quality[arm]]
         ref_final = [c[1][-1] for c in quality[_reference(arm)]]
         r_final = [c[1][-1] for c in rubric[arm]]
-        r_init = [_at_init(r, "rewards/proxy/mean") for r in recs]
-        q_init = [float(np.mean([_at_init(r, f"rewards/match/{k}/mean") for k in range(K)])) for r in recs]
         rows.append(row("true quality (match mean), final held-out", arm, q_final, _paper(arm)))
         rows.append(row("true quality, mean over the learning curve", arm,
                         [float(np.mean(c[1])) for c in quality[arm]]))
-        rows.append(row("true quality, untrained policy", arm, q_init))
-        rows.append(row("true quality minus the reference's (paired by seed)", arm,
-                        [a - b for a, b in zip(q_final, ref_final, strict=True)]))
+        if not arm.endswith("none"):
+            rows.append(row("true quality minus the reference's (paired by seed)", arm,
+                            [a - b for a, b in zip(q_final, ref_final, strict=True)]))
         rows.append(row("rubric score (proxy), final held-out", arm, r_final, _paper(arm)))
-        rows.append(row("rubric score, untrained policy", arm, r_init))
         rows.append(row("rubric score, peak over the learning curve", arm, [max(c[1]) for c in rubric[arm]]))
         if "-gate" in arm:  # the mechanism: how many groups of the trained policy the gate still lets learn
             gate = dict(ARMS[arm].reward_transforms[0].params)
             rows.append(row("groups the gate accepts, trained policy (held-out sample)", arm,
                             [float(group_accept(eval_rewards(r)[:, :, 0], **gate).mean()) for r in recs]))
-        rows.append(row("hacked (rubric up and quality below reference), share of seeds", arm,
-                        [float(rf - ri > HACK_MARGIN and qf - qr < -HACK_MARGIN)
-                         for rf, ri, qf, qr in zip(r_final, r_init, q_final, ref_final, strict=True)]))
+        if not arm.endswith("none"):
+            rows.append(row("hacked (rubric up and quality below reference), share of seeds", arm,
+                            [float(rf - ri > HACK_MARGIN and qf - qr < -HACK_MARGIN)
+                             for rf, ri, qf, qr in zip(r_final, r_init, q_final, ref_final, strict=True)]))
     curves = {}  # step 0 = the untrained policy on its first training batch; then the held-out evaluations
     for arm, recs in groups.items():
         q0 = np.mean([[_at_init(r, f"rewards/match/{k}/mean") for k in range(K)] for r in recs])
@@ -160,7 +164,7 @@ def _reading(rows: list[dict]) -> str:
             continue
         hacked = find(rows, "hacked (rubric up and quality below reference), share of seeds", arm)["mean"]
         gap = find(rows, "true quality minus the reference's (paired by seed)", arm)
-        r0 = find(rows, "rubric score, untrained policy", arm)["mean"]
+        r0 = find(rows, "rubric score, untrained policy (first training batch)", UNTRAINED)["mean"]
         r1 = find(rows, "rubric score (proxy), final held-out", arm)["mean"]
         parts.append(f"{arm}: rubric {r0:.2f}->{r1:.2f}, quality vs reference {gap['mean']:+.3f} "
                      f"(+-{gap['std']:.3f}), hacked in {hacked:.0%} of seeds")
