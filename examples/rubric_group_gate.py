@@ -7,7 +7,7 @@ match objectives) to 0. Used as a group gate, a group of G rollouts learns only 
 feature, and the feature itself earns no rollout anything: it is not hacked (here it even costs learning, because
 this rubric is at odds with correctness; see docs/results.md section 13).
 
-    python examples/rubric_group_gate.py              # about 20 s on 2 cores
+    python examples/rubric_group_gate.py              # about 10 s on 2 cores
     python examples/rubric_group_gate.py --steps 200 --seeds 3
 """
 
