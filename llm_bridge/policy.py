@@ -62,3 +62,38 @@ class Policy(Protocol):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore ``state_dict()``."""
+
+
+@runtime_checkable
+class Refining(Protocol):
+    """A policy that can answer again after feedback on its answer (critique-guided refinement, Critique-GRPO).
+
+    The trainer (``llm_bridge.refinement``) picks R of each group's G first answers, asks ``refine`` for one new
+    answer to each, scores them, and trains on ``join``'s group of G + R answers. What the feedback is belongs to
+    the policy: a small network gets a structured code of the failed objectives, a language model the family's
+    directive messages (``DirectiveMessages``). The refined answers are trained as answers to the original prompt,
+    off-policy: ``join`` marks them so that the update gives their tokens the shaping weight
+    f(p) = p / (p + gamma) (``llm_bridge.update.ppo_update``) instead of the PPO ratio.
+    """
+
+    def check_refine(self, family: TaskFamily) -> None:
+        """Raise a one-line ``ValueError`` when this policy cannot refine answers of ``family`` (before training)."""
+
+    def refine(self, family: TaskFamily, instances: Sequence[Instance], samples: Samples, rewards: np.ndarray,
+               picks: np.ndarray) -> Samples:
+        """One refined answer per picked first answer: samples [B, R] (single answers, m = 1).
+
+        Args:
+            family: the task family (scores and feedback).
+            instances: the B instances.
+            samples: the first answers [B, G] (from ``sample``).
+            rewards: float [B, G, K] their rewards (NaN: objective not applicable).
+            picks: int [B, R] which first answers of each group to refine (indices into G).
+        """
+
+    def join(self, initial: Samples, refined: Samples, shaping_gamma: float) -> Samples:
+        """The mixed group [B, G + R]: the G first answers (on-policy), then the R refinements.
+
+        Refinements are off-policy rows, trained with the shaping weight of ``shaping_gamma``; ``update`` takes
+        advantages [B, G + R] for the mixed group.
+        """

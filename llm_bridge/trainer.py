@@ -33,6 +33,7 @@ from llm_bridge.aggregators import get_spec
 from llm_bridge.evaluation import pool_metrics
 from llm_bridge.pipeline import PipelineConfig, run_pipeline
 from llm_bridge.policy import Policy
+from llm_bridge.refinement import PICK_STREAM, RefineConfig, check_refinement, refine_group
 from llm_bridge.rollout import score
 from llm_bridge.run_logging import RunLogger, WandbConfig
 from vecreward_envs.protocols import Demonstrations, Instance, JointPlay, TaskFamily, require, supports
@@ -81,6 +82,9 @@ class TrainConfig:
     agent_pipelines: tuple[PipelineConfig, ...] = ()
     """Game families only: one pipeline per agent (e.g. a persona's objective weights); empty: every agent uses
     ``pipeline``. Every one must use an aggregator of the same level (vector or set) as ``pipeline``."""
+    refine: RefineConfig | None = None
+    """Critique-guided refinement (``docs/refinement.md``): R refined answers join each group of ``group_size``
+    first answers; None: plain RL."""
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "group_size", "chain_length", "train_instances", "eval_instances",
@@ -108,6 +112,17 @@ class TrainConfig:
                              "or a set-level aggregator (vpo, multi_rlvr, max_at_k) for chains")
         if self.eval_samples < 2:
             raise ValueError("eval_samples must be >= 2 (diversity and best@k need a pool)")
+        if isinstance(self.refine, Mapping):
+            object.__setattr__(self, "refine", RefineConfig(**self.refine))
+        if self.refine is not None:
+            if not isinstance(self.refine, RefineConfig):
+                raise TypeError("TrainConfig.refine must be a RefineConfig or None")
+            if self.chain_length != 1 or level != "vector":
+                raise ValueError("TrainConfig.refine refines single answers: use chain_length=1 and a vector-level "
+                                 "aggregator")
+            if self.refine.answers > self.group_size:
+                raise ValueError(f"TrainConfig.refine: cannot refine {self.refine.answers} answers of groups of "
+                                 f"group_size={self.group_size}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (written to the run directory)."""
@@ -118,6 +133,10 @@ class TrainConfig:
             out["agent_pipelines"] = [_pipeline_dict(p) for p in self.agent_pipelines]
         else:  # single-agent configs keep the form they had before games ran on this loop (resume compares it)
             del out["agent_pipelines"]
+        if self.refine is None:  # plain runs keep the form they had before refinement (resume compares it)
+            del out["refine"]
+        else:
+            out["refine"] = self.refine.to_dict()
         return out
 
     def pipelines(self, n_agents: int) -> tuple[PipelineConfig, ...]:
@@ -236,6 +255,8 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
             not match the game's agents.
     """
     demonstrations = require(family, Demonstrations, "warm_start_steps") if config.warm_start_steps else None
+    if config.refine is not None:
+        check_refinement(policy, family)
     n_agents = require(family, JointPlay, "a team").n_agents if supports(family, JointPlay) else 1
     pipelines = config.pipelines(n_agents)
     names = tuple(family.reward_names)
@@ -316,16 +337,24 @@ def rl_step(policy: Policy, family: TaskFamily, instances: Sequence[Instance], c
 
     ``pipelines`` holds one pipeline per agent (``config.pipelines(n_agents)``); the aggregator draws from
     ``aggregator_rng``. Shared by ``train`` and the stages of a schedule (``llm_bridge.schedule``).
+
+    With ``config.refine``, R refined answers join each group (``llm_bridge.refinement``): the pipeline, the update
+    and the ``train/*`` reward metrics see the mixed group [B, G + R]; ``refine/*`` metrics describe the refinements.
     """
     n_agents = len(pipelines)
     names = tuple(family.reward_names)
     set_level = get_spec(config.pipeline.aggregator).level == "set"
     samples = policy.sample(family, instances, config.group_size, config.chain_length)
     scored = score(family, instances, samples, view=policy.view, chain_length=config.chain_length)
-    advantages = _advantages(pipelines, scored.rewards, set_level, aggregator_rng, step)  # [B, G(, A)]
+    rewards, invalid, extra = scored.rewards, scored.invalid, {}
+    if config.refine is not None:
+        pick_rng = np.random.default_rng([config.seed, PICK_STREAM, step])
+        mixed = refine_group(policy, family, instances, samples, rewards, invalid, config.refine, pick_rng)
+        samples, rewards, invalid, extra = mixed.samples, mixed.rewards, mixed.invalid, mixed.metrics
+    advantages = _advantages(pipelines, rewards, set_level, aggregator_rng, step)  # [B, G(, A)]
     stats = policy.update(samples, advantages)
-    row = {**_step_metrics(family, names, scored.rewards, n_agents), **stats}
-    row["train/invalid_rate"] = float(scored.invalid.mean())
+    row = {**_step_metrics(family, names, rewards, n_agents), **stats, **extra}
+    row["train/invalid_rate"] = float(invalid.mean())
     row["train/advantage_abs_mean"] = float(np.abs(advantages).mean())
     row["train/tokens_mean"] = float(samples.n_tokens.mean())
     return row

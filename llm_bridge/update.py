@@ -8,6 +8,16 @@ Each rollout has one advantage (the aggregator's output); every token of the rol
 with the k3 estimator KL = exp(ref - new) - (ref - new) - 1 (non-negative, unbiased; as in GRPO). Token losses are
 averaged over all tokens of the batch (``token_mean``, DAPO/TRL default) or within each rollout first
 (``sequence_mean``, the original GRPO). Gradients are clipped to ``max_grad_norm``.
+
+Off-policy rows (``off_policy``; critique-guided refinements, ``docs/refinement.md``) were sampled under another
+context than the one they are trained in, so their sampling log-probs say nothing about the current policy's. Their
+tokens get the policy-shaping weight of LUFFY / Critique-GRPO instead of the PPO ratio, without clipping:
+
+    loss = -f(p) * A,   f(p) = p / (p + gamma),   p = exp(logp_new)
+
+whose gradient is -A * gamma / (p + gamma)^2 * grad p = -A * [gamma p / (p + gamma)^2] * grad logp: low-probability
+tokens keep a large weight (p / gamma for p << gamma) where the plain likelihood gradient p * grad logp would vanish.
+On-policy rows are computed exactly as without the argument.
 """
 
 from __future__ import annotations
@@ -43,6 +53,8 @@ def ppo_update(
     *,
     ref_logp: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
+    off_policy: torch.Tensor | None = None,
+    shaping_gamma: float = 0.1,
 ) -> dict[str, float]:
     """Run ``config.epochs`` x ``config.minibatches`` PPO-clip steps.
 
@@ -56,10 +68,14 @@ def ppo_update(
         config: the settings.
         ref_logp: [N, T] reference-policy log-probs (needed when ``kl_coef > 0``).
         generator: shuffles minibatches reproducibly.
+        off_policy: bool [N], rows trained with the shaping weight f(p) = p / (p + gamma) instead of the clipped
+            ratio (None: every row on-policy, the plain PPO-clip update).
+        shaping_gamma: gamma of the shaping weight (> 0; 0.1 in LUFFY and Critique-GRPO).
 
     Returns:
         ``train/loss``, ``train/policy_loss``, ``train/kl``, ``train/entropy``, ``train/clip_fraction``,
-        ``train/approx_kl``, ``train/grad_norm`` averaged over the steps.
+        ``train/approx_kl``, ``train/grad_norm`` averaged over the steps; with ``off_policy``, the statistics other than
+        the losses count on-policy tokens only, and ``train/off_policy_prob`` is the mean p of off-policy tokens.
     """
     params = [p for p in parameters if p.requires_grad]
     n = old_logp.shape[0]
@@ -70,6 +86,12 @@ def ppo_update(
         raise ValueError("kl_coef > 0 needs the reference policy's log-probs")
     if not torch.isfinite(advantages).all():
         raise ValueError("advantages must be finite")
+    if off_policy is not None:
+        if off_policy.shape != (n,) or off_policy.dtype != torch.bool:
+            raise ValueError(f"off_policy must be bool [N={n}], got {off_policy.dtype} {tuple(off_policy.shape)}")
+        if not shaping_gamma > 0:
+            raise ValueError(f"shaping_gamma must be > 0, got {shaping_gamma}")
+        off_policy = off_policy.to(old_logp.device)
     mask = mask.to(old_logp.dtype)
     sums: dict[str, float] = {}
     steps = 0
@@ -85,6 +107,12 @@ def ppo_update(
             adv = advantages[rows].to(new_logp.dtype)[:, None]  # [n, 1]: the rollout's advantage on every token
             clipped = torch.clamp(ratio, 1.0 - config.clip_range, 1.0 + config.clip_range)
             policy_tok = -torch.minimum(ratio * adv, clipped * adv)
+            off = None
+            if off_policy is not None:
+                off = off_policy[rows][:, None].to(new_logp.dtype)  # [n, 1]: 1 on off-policy rows
+                prob = torch.exp(new_logp)
+                shaped = -(prob / (prob + shaping_gamma)) * adv  # no ratio, no clip (LUFFY, Critique-GRPO)
+                policy_tok = torch.where(off > 0, shaped, policy_tok)
             loss_tok = policy_tok - config.entropy_coef * entropy
             kl_tok = torch.zeros_like(new_logp)
             if ref_logp is not None:
@@ -100,6 +128,9 @@ def ppo_update(
                 grad_norm = torch.sqrt(sum((p.grad.detach() ** 2).sum() for p in params if p.grad is not None))
             optimizer.step()
             with torch.no_grad():
+                m_all = m
+                if off is not None:
+                    m = m_all * (1.0 - off)  # ratio statistics: on-policy tokens only
                 tokens = m.sum().clamp(min=1.0)
                 stats = {
                     "train/loss": loss.item(),
@@ -111,6 +142,11 @@ def ppo_update(
                     "train/approx_kl": (((ratio - 1.0 - log_ratio) * m).sum() / tokens).item(),
                     "train/grad_norm": float(grad_norm),
                 }
+                if off is not None:
+                    m_off = m_all * off
+                    stats["train/policy_loss"] = _aggregate(policy_tok, m_all, config.loss_aggregation).item()
+                    stats["train/off_policy_prob"] = ((torch.exp(new_logp) * m_off).sum()
+                                                      / m_off.sum().clamp(min=1.0)).item()
             for key, value in stats.items():
                 sums[key] = sums.get(key, 0.0) + value
             steps += 1

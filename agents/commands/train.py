@@ -68,6 +68,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _LLM_FIELDS[:] = add_dataclass_options(llm, LLMPolicyConfig, prefix=_LLM_PREFIX, skip=("ppo", "model"))
     ppo = parser.add_argument_group("update (PPOConfig)")
     _PPO_FIELDS[:] = add_dataclass_options(ppo, PPOConfig)
+    _add_refine_arguments(parser)
+
+
+def _add_refine_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--refine R`` and its knobs (critique-guided refinement, ``llm_bridge.refinement.RefineConfig``)."""
+
+    def at_least_one(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"must be an int >= 1 (refined answers per group), got {text!r}")
+        return value
+
+    def positive(text: str) -> float:
+        import math
+
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+        return value
+
+    group = parser.add_argument_group("critique-guided refinement (Critique-GRPO; docs/refinement.md)")
+    group.add_argument("--refine", type=at_least_one, default=None, metavar="R",
+                       help="R of each group's --group-size first answers (failed ones first, seeded) are answered "
+                       "again after feedback on their failed objectives (a failed-objective code for the small "
+                       "policy, the family's directive messages for an LLM); the R refinements join the group with "
+                       "their own rewards, one aggregator over all G + R, and train off-policy as answers to the "
+                       "original prompt (default: no refinement)")
+    group.add_argument("--refine-gamma", type=positive, default=None, metavar="FLOAT",
+                       help="gamma of the refinements' shaping weight f(p) = p / (p + gamma), which replaces the PPO "
+                       "ratio on their tokens (needs --refine; default: 0.1, as in Critique-GRPO)")
+
+
+def _refine_config(args: argparse.Namespace) -> object:
+    """``RefineConfig`` from ``--refine`` / ``--refine-gamma``, or None."""
+    from llm_bridge.refinement import RefineConfig
+
+    r, gamma = getattr(args, "refine", None), getattr(args, "refine_gamma", None)
+    if r is None:
+        if gamma is not None:
+            raise ValueError("--refine-gamma needs --refine R")
+        return None
+    return RefineConfig(answers=r, shaping_gamma=0.1 if gamma is None else gamma)
 
 
 def _transforms(items: list[str] | None) -> list[dict]:
@@ -128,7 +176,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         from agents.small.policy import SmallPolicy
 
-        policy = SmallPolicy(family, family.generate(config.train_first_seed), policy_config, seed=config.seed)
+        policy = SmallPolicy(family, family.generate(config.train_first_seed), policy_config, seed=config.seed,
+                             feedback=config.refine is not None)
     from llm_bridge.trainer import train
 
     try:
@@ -206,7 +255,7 @@ def _configs(args: argparse.Namespace) -> tuple:
 
         warm = 100 if args.task in FAMILIES and supports(make_family(args.task), Demonstrations) else 0
     config = TrainConfig(task_params=parse_key_values(args.task_param, "--task-param"), pipeline=pipeline,
-                         warm_start_steps=warm, **values(args, _TRAIN_FIELDS))
+                         warm_start_steps=warm, refine=_refine_config(args), **values(args, _TRAIN_FIELDS))
     ppo = PPOConfig(**values(args, _PPO_FIELDS))
     if getattr(args, "agent", "small") == "llm":
         from agents.llm.config import LLMPolicyConfig

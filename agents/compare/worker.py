@@ -74,9 +74,16 @@ def run_one(run_id: str, config_dict: dict[str, Any], run_dir: str, progress_que
     if done.exists():
         print(f"{run_id}: result.json or metrics.jsonl is incomplete: the run is continued from its last good "
               "checkpoint", flush=True)
+    from agents.compare.schedule_runs import is_schedule_config, run_schedule_one
+
+    if is_schedule_config(config_dict):  # a schedule run (``agents.compare.schedule_runs``)
+        record = run_schedule_one(run_id, config_dict, path, progress_queue)
+        _atomic_json(done, record)
+        return record
     config = config_from_dict(config_dict)
     family = make_family(config.task, **dict(config.task_params))
-    policy = SmallPolicy(family, family.generate(config.train_first_seed), seed=config.seed)
+    policy = SmallPolicy(family, family.generate(config.train_first_seed), seed=config.seed,
+                         feedback=config.refine is not None)
     started = time.perf_counter()
 
     def report(step: int, row: dict) -> None:

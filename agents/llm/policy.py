@@ -10,6 +10,11 @@ Layout of a rollout row (P prompt columns, T generated columns)::
     [pad pad p0 p1 ... p_k | g0 g1 ... g_j <stop> pad pad]
      attention 0 0 1 ...   | 1 ...              1    0   0
      position ids: cumulative sum of the attention mask - 1 (pads clamped to 0)
+
+Critique-guided refinement (``llm_bridge.policy.Refining``, ``docs/refinement.md``): the feedback is the family's
+``DirectiveMessages.explain`` lines for the first answer; the refinement prompt is the original prompt, the first
+answer and the feedback with an instruction to answer again, as a multi-turn chat when the tokenizer has a chat
+template. The refined completion is then trained as an answer to the original prompt (off-policy rows).
 """
 
 from __future__ import annotations
@@ -26,7 +31,19 @@ import torch
 from agents.llm.config import LLMPolicyConfig
 from llm_bridge.policy import Samples
 from llm_bridge.update import ppo_update
-from vecreward_envs.protocols import Instance, TaskFamily, TextView, require
+from vecreward_envs.protocols import DirectiveMessages, Instance, TaskFamily, TextView, require
+
+REFINE_INSTRUCTION = ("Answer the same task again: write a new complete answer that fixes these failures, in the "
+                      "format the task asks for.")
+"""What the refinement turn asks for, after the feedback."""
+
+
+def feedback_text(messages: dict[str, str]) -> str:
+    """The feedback turn: one line per failed objective (``DirectiveMessages.explain``), or that nothing failed."""
+    if not messages:
+        return "Feedback on your answer: it met every objective."
+    lines = "\n".join(f"- {name}: {line}" for name, line in messages.items())
+    return f"Feedback on your answer: it failed these objectives.\n{lines}"
 
 
 @dataclass
@@ -40,6 +57,30 @@ class _Rollout:
     old_logp: torch.Tensor  # [N, T] float32, 0 where mask is 0
     ref_logp: torch.Tensor | None  # [N, T]
     entropy: torch.Tensor | None = None  # [N] mean entropy of the sampling distribution per generated token
+
+
+@dataclass
+class _Joined:
+    """A mixed group's update data (``HFPolicy.join``)."""
+
+    rollout: _Rollout  # [B * (G + R)] rows in group order, every row in the original prompt's context
+    off_policy: torch.Tensor  # bool [B * (G + R)]: the refinements
+    shaping_gamma: float
+
+
+def _take(rollout: _Rollout, rows: torch.Tensor) -> _Rollout:
+    """The rollout's ``rows`` [n], in that order."""
+    return _Rollout(input_ids=rollout.input_ids[rows], attention_mask=rollout.attention_mask[rows],
+                    prompt_len=rollout.prompt_len, mask=rollout.mask[rows], old_logp=rollout.old_logp[rows],
+                    ref_logp=None if rollout.ref_logp is None else rollout.ref_logp[rows],
+                    entropy=None if rollout.entropy is None else rollout.entropy[rows])
+
+
+def group_order(b: int, g: int, r: int) -> torch.Tensor:
+    """Row order, long [B * (G + R)]: rows of [B * G first answers; B * R refinements] by group (b's G, then R)."""
+    return torch.as_tensor(np.concatenate([np.arange(b)[:, None] * g + np.arange(g)[None, :],
+                                           b * g + np.arange(b)[:, None] * r + np.arange(r)[None, :]],
+                                          axis=1).reshape(-1))
 
 
 def resolve_device(config: LLMPolicyConfig) -> tuple[torch.device, bool]:
@@ -197,6 +238,20 @@ class HFPolicy:
             return self.tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
                                                       add_generation_prompt=True)
         return text
+
+    def refinement_prompt(self, prompt: str, answer: str, feedback: str) -> str:
+        """The refinement turn as the model sees it: the task, its first answer, the feedback, the instruction.
+
+        With a chat template: user (task) / assistant (first answer) / user (feedback + instruction), then the
+        generation prompt. Without: the plain texts in that order, the first answer right after the prompt as the
+        model wrote it.
+        """
+        again = f"{feedback}\n\n{REFINE_INSTRUCTION}"
+        if self.config.chat_template and getattr(self.tokenizer, "chat_template", None):
+            turns = [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer},
+                     {"role": "user", "content": again}]
+            return self.tokenizer.apply_chat_template(turns, tokenize=False, add_generation_prompt=True)
+        return f"{prompt}{answer}\n\n{again}\n"
 
     def _encode(self, texts: Sequence[str]) -> list[list[int]]:
         return [list(self.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
@@ -377,8 +432,17 @@ class HFPolicy:
 
     # ----- update ---------------------------------------------------------------------------------------------
     def update(self, samples: Samples, advantages: np.ndarray) -> dict[str, float]:
-        """PPO-clip on the rollouts' advantages [B, G] through ``llm_bridge.update.ppo_update``."""
-        rollout: _Rollout = samples.policy_data
+        """PPO-clip on the rollouts' advantages [B, G] through ``llm_bridge.update.ppo_update``.
+
+        A mixed group (``join``) passes its refinements as off-policy rows (the shaping weight, no ratio).
+        """
+        data = samples.policy_data
+        extra: dict[str, Any] = {}
+        if isinstance(data, _Joined):
+            rollout: _Rollout = data.rollout
+            extra = {"off_policy": data.off_policy.to(self.device), "shaping_gamma": data.shaping_gamma}
+        else:
+            rollout = data
         dev = self.device
         adv = torch.as_tensor(np.asarray(advantages, dtype=np.float32).reshape(-1)).to(dev)
         old, mask = rollout.old_logp.to(dev), rollout.mask.to(dev)
@@ -387,16 +451,83 @@ class HFPolicy:
         k = self.config.grad_accumulation
         if k == 1:
             return ppo_update(self.params, self.optimizer, self.token_logprobs(rollout), old, mask, adv, ppo,
-                              ref_logp=ref, generator=self.shuffle_generator)
+                              ref_logp=ref, generator=self.shuffle_generator, **extra)
         from dataclasses import replace
 
         accumulating = _AccumulatingOptimizer(self.optimizer, self.params, k, ppo.max_grad_norm)
         stats = ppo_update(self.params, accumulating, self.token_logprobs(rollout),  # type: ignore[arg-type]
                            old, mask, adv, replace(ppo, minibatches=ppo.minibatches * k, max_grad_norm=0.0),
-                           ref_logp=ref, generator=self.shuffle_generator)
+                           ref_logp=ref, generator=self.shuffle_generator, **extra)
         accumulating.flush()
         stats["train/grad_norm"] = float(np.mean(accumulating.grad_norms)) if accumulating.grad_norms else 0.0
         return stats
+
+    # ----- refinement (llm_bridge.policy.Refining) -------------------------------------------------------------
+    def check_refine(self, family: TaskFamily) -> None:
+        """A language model's feedback is the family's directive messages: the family must have them."""
+        require(family, TextView, "a language-model policy")
+        require(family, DirectiveMessages, "refinement with a language model (its feedback is the family's messages)")
+
+    @torch.no_grad()
+    def refine(self, family: TaskFamily, instances: Sequence[Instance], samples: Samples, rewards: np.ndarray,
+               picks: np.ndarray) -> Samples:
+        """One new completion per pick, sampled after the picked completion and its directive feedback."""
+        self.check_refine(family)
+        text = require(family, TextView, "a language-model policy")
+        critic = require(family, DirectiveMessages, "refinement with a language model")
+        b, r = picks.shape
+        prompts = []
+        for i, inst in enumerate(instances):
+            for j in picks[i]:
+                answer = samples.answers[i][int(j)]
+                prompts.append(self.refinement_prompt(text.prompt(inst), answer,
+                                                      feedback_text(critic.explain(inst, answer))))
+        texts, rollout = self.generate(prompts, stops=self.stop_strings(1, text))
+        answers = [texts[i * r:(i + 1) * r] for i in range(b)]  # [B][R]
+        entropy = None if rollout.entropy is None else rollout.entropy.reshape(b, r).numpy().astype(np.float32)
+        return Samples(answers=answers, logprob=rollout.old_logp.sum(1).reshape(b, r).numpy().astype(np.float32),
+                       n_tokens=rollout.mask.sum(1).reshape(b, r).numpy().astype(np.int64), policy_data=rollout,
+                       entropy=entropy)
+
+    @torch.no_grad()
+    def join(self, initial: Samples, refined: Samples, shaping_gamma: float) -> Samples:
+        """The mixed group [B, G + R]: each refinement's tokens re-based after its original prompt (off-policy)."""
+        first: _Rollout = initial.policy_data
+        again: _Rollout = refined.policy_data
+        b, g = initial.logprob.shape
+        r = refined.logprob.shape[1]
+        pad = int(self.tokenizer.pad_token_id)
+        prompts = []  # [B * R] the original prompt tokens of each refinement's group
+        for i in range(b * r):
+            row = (i // r) * g
+            keep = first.attention_mask[row, :first.prompt_len] > 0
+            prompts.append(first.input_ids[row, :first.prompt_len][keep])
+        p = max(int(t.numel()) for t in prompts)
+        ids = torch.full((b * r, p), pad, dtype=torch.long)
+        attn = torch.zeros((b * r, p), dtype=torch.long)
+        for i, t in enumerate(prompts):
+            ids[i, p - t.numel():] = t
+            attn[i, p - t.numel():] = 1
+        generated = again.input_ids[:, again.prompt_len:]
+        rebased = _Rollout(input_ids=torch.cat([ids, generated], 1),
+                           attention_mask=torch.cat([attn, again.attention_mask[:, again.prompt_len:]], 1),
+                           prompt_len=p, mask=again.mask, old_logp=torch.zeros_like(again.mask), ref_logp=None,
+                           entropy=again.entropy)
+        rebased.old_logp = self._score(self.model, rebased)  # the current policy, original context
+        merged = self._concat([first, rebased])
+        merged.old_logp = torch.cat([torch.nn.functional.pad(x.old_logp, (0, merged.mask.shape[1] - x.mask.shape[1]))
+                                     for x in (first, rebased)])
+        rollout = _take(merged, group_order(b, g, r))
+        if self.config.ppo.kl_coef > 0:
+            rollout.ref_logp = self._reference_logp(rollout)
+        off = (torch.arange(b * (g + r)) % (g + r)) >= g
+        entropy = None if initial.entropy is None or refined.entropy is None else \
+            np.concatenate([initial.entropy, refined.entropy], axis=1)
+        return Samples(answers=[list(initial.answers[i]) + list(refined.answers[i]) for i in range(b)],
+                       logprob=np.concatenate([initial.logprob, refined.logprob], 1),
+                       n_tokens=np.concatenate([initial.n_tokens, refined.n_tokens], 1),
+                       policy_data=_Joined(rollout=rollout, off_policy=off, shaping_gamma=float(shaping_gamma)),
+                       entropy=entropy)
 
     def imitate(self, family: TaskFamily, instances: Sequence[Instance], answers: Any) -> dict[str, float]:
         """One supervised step: cross-entropy on the completion tokens of demonstrations (prompt tokens ignored).

@@ -29,12 +29,14 @@ class MultiTaskSmallPolicy:
             passed to ``sample`` and ``imitate``).
         config: the settings every head and the trunk share.
         seed: seeds weight initialization (family i's head from ``seed`` and i) and sampling.
+        feedback: every head gets a failed-objective feedback layer and the policy implements
+            ``llm_bridge.policy.Refining`` through the heads (critique-guided refinement).
     """
 
     view = "structured"
 
     def __init__(self, families: Mapping[str, TaskFamily], config: SmallPolicyConfig | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, *, feedback: bool = False) -> None:
         if not families:
             raise ValueError("a multi-task policy needs at least one family")
         self.config = config or SmallPolicyConfig()
@@ -44,10 +46,11 @@ class MultiTaskSmallPolicy:
         self._label_of: dict[int, str] = {}
         for i, (label, family) in enumerate(families.items()):
             require(family, StructuredView, "the small policy")
-            head = SmallPolicy(family, family.generate(0), self.config, seed=seed * 1000 + i, trunk=trunk)
+            head = SmallPolicy(family, family.generate(0), self.config, seed=seed * 1000 + i, trunk=trunk,
+                               feedback=feedback)
             self.heads[label] = head
             self._label_of[id(family)] = label
-        params = {id(p): p for head in self.heads.values() for p in head.net.parameters()}
+        params = {id(p): p for head in self.heads.values() for p in head.trainable_parameters()}
         self.optimizer = torch.optim.Adam(list(params.values()), lr=self.config.lr)
         for head in self.heads.values():  # every head steps the one optimizer (its Adam moments of the trunk too)
             head.optimizer = self.optimizer
@@ -74,6 +77,25 @@ class MultiTaskSmallPolicy:
                         policy_data=data, entropy=samples.entropy)
         return self.heads[label].update(inner, advantages)
 
+    def check_refine(self, family: TaskFamily) -> None:
+        """``Refining``: the family's head must be able to refine (built with ``feedback=True``)."""
+        self._head(family)[1].check_refine(family)
+
+    def refine(self, family: TaskFamily, instances: Sequence[Instance], samples: Samples, rewards: np.ndarray,
+               picks: np.ndarray) -> Samples:
+        """``Refining``: the head that sampled refines."""
+        label, head = self._head(family)
+        refined = head.refine(family, instances, _inner(samples), rewards, picks)
+        refined.policy_data = (label, refined.policy_data)
+        return refined
+
+    def join(self, initial: Samples, refined: Samples, shaping_gamma: float) -> Samples:
+        """``Refining``: the head's mixed group, tagged with the head for ``update``."""
+        label = initial.policy_data[0]
+        joined = self.heads[label].join(_inner(initial), _inner(refined), shaping_gamma)
+        joined.policy_data = (label, joined.policy_data)
+        return joined
+
     def imitate(self, family: TaskFamily, instances: Sequence[Instance], answers: Any) -> dict[str, float]:
         """One supervised step of the family's head (and the trunk)."""
         return self._head(family)[1].imitate(family, instances, answers)
@@ -90,3 +112,9 @@ class MultiTaskSmallPolicy:
         for label, head in self.heads.items():
             head.load_state_dict(state["heads"][label])
         self.optimizer.load_state_dict(state["optimizer"])
+
+
+def _inner(samples: Samples) -> Samples:
+    """Samples as their head made them (without the head's label)."""
+    return Samples(answers=samples.answers, logprob=samples.logprob, n_tokens=samples.n_tokens,
+                   policy_data=samples.policy_data[1], entropy=samples.entropy)

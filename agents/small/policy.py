@@ -1,8 +1,16 @@
-"""SmallPolicy: the small autoregressive network behind the bridge's Policy protocol (structured view)."""
+"""SmallPolicy: the small autoregressive network behind the bridge's Policy protocol (structured view).
+
+With ``feedback=True`` it also implements ``llm_bridge.policy.Refining`` (critique-guided refinement,
+``docs/refinement.md``): its feedback is the structured code of the failed objectives, a bool [K] mask. A refinement
+continues the GRU after the first answer, as the next answer of a chain does, with the code added through one linear
+layer: h_0' = h_after_first_answer + W_fb failed. That layer is built after everything else from its own generator,
+so a policy without feedback is initialized exactly as before.
+"""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +21,7 @@ import torch
 from agents.small.config import SmallPolicyConfig
 from agents.small.network import AnswerNetwork
 from llm_bridge.policy import Samples
+from llm_bridge.refinement import failed_objectives
 from llm_bridge.update import ppo_update
 from vecreward_envs.protocols import Instance, StructuredFamily, StructuredView, TaskFamily, require
 
@@ -30,6 +39,27 @@ class _Rollout:
     old_logp: torch.Tensor  # [N, T]
     ref_logp: torch.Tensor | None  # [N, T]
     entropy: torch.Tensor  # [N, T] entropy of the sampling distribution over the valid tokens (0 where forced)
+    context: _Context | None = None  # the refinement context each row was decoded in (None: the plain prompt)
+
+
+@dataclass
+class _Context:
+    """A refinement's context: the first answer it continues and the failed-objective code (rows of a rollout)."""
+
+    feedback: torch.Tensor  # [N, K] float failed-objective code (zeros: none)
+    prev: torch.Tensor  # [N, T1] long, the first answer's decoding inputs (teacher-forced again)
+    features: torch.Tensor  # [N, T1, F]
+    last: torch.Tensor  # [N] long, the first answer's last decoding step (-1: no first answer, plain prompt)
+
+
+@dataclass
+class _Joined:
+    """A mixed group's update data (``SmallPolicy.join``): rows, which are off-policy, which advantage each uses."""
+
+    rollout: _Rollout  # [N', T]: B * (G + R) group rows in group order, then the conditioned copies (if any)
+    off_policy: torch.Tensor  # bool [N']
+    advantage_row: torch.Tensor  # long [N']: index into the flat advantages [B * (G + R)]
+    shaping_gamma: float
 
 
 class SmallPolicy:
@@ -38,7 +68,15 @@ class SmallPolicy:
     view = "structured"
 
     def __init__(self, family: TaskFamily, sample_instance: Instance, config: SmallPolicyConfig | None = None,
-                 seed: int = 0, *, trunk: torch.nn.GRU | None = None) -> None:
+                 seed: int = 0, *, trunk: torch.nn.GRU | None = None, feedback: bool = False,
+                 feedback_turn: bool = True) -> None:
+        """Build the network (``feedback``: also the failed-objective feedback layer, for refinement).
+
+        ``feedback_turn``: with feedback, also train each refinement on-policy in its own context (the failed code
+        given), besides off-policy as an answer to the original prompt. A fresh feedback layer has no
+        critique-following ability to start from (an LM brings one from pretraining), and the off-policy term
+        never reaches it; this term is what teaches it (``docs/refinement.md``, deviations).
+        """
         self.config = config or SmallPolicyConfig()
         family = require(family, StructuredView, "the small policy")
         self.family = family
@@ -51,6 +89,42 @@ class SmallPolicy:
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=self.config.lr)
         self.generator = torch.Generator().manual_seed(seed)
         self.reference = copy.deepcopy(self.net).requires_grad_(False) if self.config.ppo.kl_coef > 0 else None
+        self.feedback_layer: torch.nn.Linear | None = None
+        self.feedback_turn = feedback_turn
+        if feedback:  # last, from its own generator: the RNG stream of everything above is untouched
+            k = len(family.reward_names)
+            fb_gen = torch.Generator().manual_seed(seed * 7919 + 17)
+            self.feedback_layer = torch.nn.Linear(k, self.config.hidden, bias=False)
+            with torch.no_grad():
+                bound = 1.0 / np.sqrt(k)
+                self.feedback_layer.weight.copy_(torch.rand(self.config.hidden, k, generator=fb_gen) * 2 * bound
+                                                 - bound)
+            self.optimizer.add_param_group({"params": list(self.feedback_layer.parameters())})
+
+    def trainable_parameters(self) -> list[torch.nn.Parameter]:
+        """The network's parameters, then the feedback layer's (when there is one)."""
+        extra = [] if self.feedback_layer is None else list(self.feedback_layer.parameters())
+        return list(self.net.parameters()) + extra
+
+    def _encode(self, net: AnswerNetwork, obs: torch.Tensor, context: _Context | None) -> torch.Tensor:
+        """Initial hidden state [1, N, H].
+
+        In a refinement context: the state after the first answer (the GRU run over its decoding, as a chain's next
+        answer starts), plus the feedback code through the feedback layer (the policy's net only; the reference has
+        no feedback pathway).
+        """
+        hidden = net.encode(obs)
+        if context is None:
+            return hidden
+        has = context.last >= 0  # [N]
+        if bool(has.any()):
+            inputs, _ = net._inputs(context.prev, context.features)
+            out, _ = net.gru(inputs, hidden)  # [N, T1, H]: the state after each step
+            after = out[torch.arange(out.shape[0]), context.last.clamp(min=0)]  # [N, H]
+            hidden = torch.where(has[None, :, None], after[None], hidden)
+        if self.feedback_layer is not None and net is self.net:
+            hidden = hidden + self.feedback_layer(context.feedback)[None]
+        return hidden
 
     # ----- sampling -------------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -86,8 +160,12 @@ class SmallPolicy:
         return {"imitation/loss": float(loss.detach())}
 
     def _decode(self, family: StructuredFamily, instances: Sequence[Instance], g: int, m: int,
-                forced: np.ndarray | None, greedy: bool) -> tuple[np.ndarray, _Rollout]:
-        """Decode N = B * G chains token by token (or replay ``forced`` tokens [B, L]); record what PPO needs."""
+                forced: np.ndarray | None, greedy: bool, context: _Context | None = None
+                ) -> tuple[np.ndarray, _Rollout]:
+        """Decode N = B * G chains token by token (or replay ``forced`` tokens [B, L]); record what PPO needs.
+
+        ``context``: each row's refinement context (``refine``), or None.
+        """
         b = len(instances)
         n = b * g
         inst_idx = np.repeat(np.arange(b), g)  # [N]
@@ -96,7 +174,7 @@ class SmallPolicy:
         if forced is not None:
             length = max(length, forced.shape[1])
         stop = family.stop_code
-        hidden = self.net.encode(obs)
+        hidden = self._encode(self.net, obs, context)
         steps: dict[str, list[torch.Tensor]] = {k: [] for k in ("prev", "feat", "valid", "tok", "mask", "logp", "ent")}
         answers = np.full((n, m, length), stop, dtype=np.int64)
         for j in range(m):
@@ -136,7 +214,7 @@ class SmallPolicy:
             obs=obs, prev_tokens=torch.stack(steps["prev"], 1), features=torch.stack(steps["feat"], 1),
             valid=torch.stack(steps["valid"], 1), tokens=torch.stack(steps["tok"], 1),
             mask=torch.stack(steps["mask"], 1), old_logp=torch.stack(steps["logp"], 1), ref_logp=None,
-            entropy=torch.stack(steps["ent"], 1),
+            entropy=torch.stack(steps["ent"], 1), context=context,
         )
         rollout.old_logp = rollout.old_logp * rollout.mask
         return answers, rollout
@@ -145,7 +223,8 @@ class SmallPolicy:
     def _token_logprobs(self, net: AnswerNetwork, rollout: _Rollout, rows: torch.Tensor
                         ) -> tuple[torch.Tensor, torch.Tensor]:
         """Teacher-forced log-probs and entropies [n, T] of the sampled tokens (BOS resets at answer starts)."""
-        hidden = net.encode(rollout.obs[rows])
+        context = None if rollout.context is None else _take_context(rollout.context, rows)
+        hidden = self._encode(net, rollout.obs[rows], context)
         logits, _ = net(hidden, rollout.prev_tokens[rows], rollout.features[rows], rollout.valid[rows])
         logp_all = torch.log_softmax(logits / self.config.temperature, dim=-1)  # [n, T, V]
         logp = logp_all.gather(2, rollout.tokens[rows][..., None])[..., 0]
@@ -155,9 +234,22 @@ class SmallPolicy:
         return logp * mask, entropy * mask
 
     def update(self, samples: Samples, advantages: np.ndarray) -> dict[str, float]:
-        """PPO-clip on the rollouts' advantages [B, G] (``llm_bridge.update.ppo_update``)."""
-        rollout: _Rollout = samples.policy_data
+        """PPO-clip on the rollouts' advantages [B, G] (``llm_bridge.update.ppo_update``).
+
+        A mixed group (``join``) passes its refined rows as off-policy rows.
+        """
         adv = torch.as_tensor(np.asarray(advantages, dtype=np.float32).reshape(-1))
+        if isinstance(samples.policy_data, _Joined):
+            joined: _Joined = samples.policy_data
+            rollout = joined.rollout
+            return ppo_update(
+                self.trainable_parameters(), self.optimizer,
+                lambda rows: self._token_logprobs(self.net, rollout, rows),
+                rollout.old_logp, rollout.mask, adv[joined.advantage_row], self.config.ppo,
+                ref_logp=rollout.ref_logp, generator=self.generator, off_policy=joined.off_policy,
+                shaping_gamma=joined.shaping_gamma,
+            )
+        rollout: _Rollout = samples.policy_data  # type: ignore[no-redef]
         return ppo_update(
             self.net.parameters(), self.optimizer,
             lambda rows: self._token_logprobs(self.net, rollout, rows),
@@ -165,17 +257,165 @@ class SmallPolicy:
             ref_logp=rollout.ref_logp, generator=self.generator,
         )
 
+    # ----- refinement (llm_bridge.policy.Refining) -------------------------------------------------------------
+    def check_refine(self, family: TaskFamily) -> None:
+        """Refinement needs the feedback layer (``feedback=True``) and the family's structured view.
+
+        Every family has pass flags, so every structured family can be refined by the small policy (it does not need
+        ``DirectiveMessages``: its feedback is the failed-objective code).
+        """
+        if self.feedback_layer is None:
+            raise ValueError("this SmallPolicy has no feedback layer: build it with SmallPolicy(..., feedback=True) "
+                             "to refine answers")
+        require(family, StructuredView, "the small policy")
+        if len(family.reward_names) != self.feedback_layer.in_features:
+            raise ValueError(f"the feedback layer codes {self.feedback_layer.in_features} objectives, family "
+                             f"{family.name!r} has {len(family.reward_names)}")
+
+    @torch.no_grad()
+    def refine(self, family: TaskFamily, instances: Sequence[Instance], samples: Samples, rewards: np.ndarray,
+               picks: np.ndarray) -> Samples:
+        """One new answer per pick: the GRU continues after the picked answer, with its failed-objective code added."""
+        self.check_refine(family)
+        structured = require(family, StructuredView, "the small policy")
+        first: _Rollout = samples.policy_data
+        b, r = picks.shape
+        g = np.asarray(samples.logprob).shape[1]
+        failed = failed_objectives(family, np.asarray(rewards))  # [B, G, K]
+        code = np.take_along_axis(failed, picks[:, :, None], axis=1).reshape(b * r, -1)  # [B * R, K]
+        rows = torch.as_tensor((np.arange(b)[:, None] * g + picks).reshape(-1))  # [B * R] rows of the first answers
+        live = first.mask[rows] > 0  # [B * R, T1]
+        last = torch.where(live.any(1), (live * torch.arange(live.shape[1])).argmax(1), torch.full_like(rows, -1))
+        context = _Context(feedback=torch.as_tensor(code, dtype=torch.float32), prev=first.prev_tokens[rows],
+                           features=first.features[rows], last=last)
+        answers, rollout = self._decode(structured, instances, r, 1, forced=None, greedy=False, context=context)
+        seq_logp = rollout.old_logp.sum(1).reshape(b, r).numpy().astype(np.float32)
+        n_tok = rollout.mask.sum(1).reshape(b, r).numpy().astype(np.int64)
+        entropy = (rollout.entropy.sum(1) / rollout.mask.sum(1).clamp(min=1.0)).reshape(b, r)
+        return Samples(answers=answers.reshape(b, r, 1, -1), logprob=seq_logp, n_tokens=n_tok, policy_data=rollout,
+                       entropy=entropy.numpy().astype(np.float32))
+
+    @torch.no_grad()
+    def join(self, initial: Samples, refined: Samples, shaping_gamma: float) -> Samples:
+        """The mixed group [B, G + R] (``Refining.join``).
+
+        Refinements are re-based on the original prompt (no first answer, no feedback) as off-policy rows; with
+        ``feedback_turn``, their copies in the refinement context follow as extra on-policy rows with the same
+        advantages.
+        """
+        first: _Rollout = initial.policy_data
+        again: _Rollout = refined.policy_data
+        b, g = initial.logprob.shape
+        r = refined.logprob.shape[1]
+        plain = dataclasses.replace(again, context=None, ref_logp=None)
+        plain.old_logp = self._token_logprobs(self.net, plain, torch.arange(b * r))[0]  # under the original context
+        parts = [first, plain] + ([again] if self.feedback_turn else [])
+        merged = _cat_rollouts(parts, self.family.stop_code)
+        n_group = b * (g + r)
+        order = torch.as_tensor(np.concatenate([  # group order: b's G first answers, then b's R refinements
+            np.arange(b)[:, None] * g + np.arange(g)[None, :],
+            b * g + np.arange(b)[:, None] * r + np.arange(r)[None, :]], axis=1).reshape(-1))
+        rows = order
+        advantage_row = torch.arange(n_group)
+        off = torch.zeros(n_group, dtype=torch.bool)
+        off[(torch.arange(n_group) % (g + r)) >= g] = True
+        if self.feedback_turn:  # copy i of refinement (b, j) uses the advantage of the group row (b, G + j)
+            rows = torch.cat([order, torch.arange(b * (g + r), b * (g + 2 * r))])
+            copy_adv = (torch.arange(b)[:, None] * (g + r) + g + torch.arange(r)[None, :]).reshape(-1)
+            advantage_row = torch.cat([advantage_row, copy_adv])
+            off = torch.cat([off, torch.zeros(b * r, dtype=torch.bool)])
+        rollout = _take_rows(merged, rows)
+        if self.reference is not None:  # each row in its own context (the reference adds no feedback code)
+            rollout.ref_logp = self._token_logprobs(self.reference, rollout, torch.arange(rows.numel()))[0].detach()
+        first_ans, again_ans = np.asarray(initial.answers), np.asarray(refined.answers)
+        width = max(first_ans.shape[-1], again_ans.shape[-1])
+        pad = [np.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, width - a.shape[-1])], constant_values=self.family.stop_code)
+               for a in (first_ans, again_ans)]
+        entropy = None if initial.entropy is None or refined.entropy is None else \
+            np.concatenate([initial.entropy, refined.entropy], axis=1)
+        return Samples(answers=np.concatenate(pad, axis=1),
+                       logprob=np.concatenate([initial.logprob, refined.logprob], 1),
+                       n_tokens=np.concatenate([initial.n_tokens, refined.n_tokens], 1),
+                       policy_data=_Joined(rollout=rollout, off_policy=off, advantage_row=advantage_row,
+                                           shaping_gamma=float(shaping_gamma)),
+                       entropy=entropy)
+
     # ----- checkpoints ----------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Weights, optimizer, sampling generator and reference network."""
-        return {"net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "generator": self.generator.get_state(),
-                "reference": None if self.reference is None else self.reference.state_dict()}
+        """Weights, optimizer, sampling generator and reference network (and the feedback layer, when built)."""
+        state = {"net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "generator": self.generator.get_state(),
+                 "reference": None if self.reference is None else self.reference.state_dict()}
+        if self.feedback_layer is not None:
+            state["feedback"] = self.feedback_layer.state_dict()
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore ``state_dict()``."""
+        """Restore ``state_dict()``.
+
+        Raises:
+            ValueError: the checkpoint has a feedback layer and this policy not, or the other way round.
+        """
+        if ("feedback" in state) != (self.feedback_layer is not None):
+            raise ValueError("checkpoint and policy disagree on the feedback layer (SmallPolicy(feedback=...))")
+        if self.feedback_layer is not None:
+            self.feedback_layer.load_state_dict(state["feedback"])
         self.net.load_state_dict(state["net"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["generator"])
         if self.reference is not None and state.get("reference") is not None:
             self.reference.load_state_dict(state["reference"])
+
+
+def _cat_rollouts(parts: list[_Rollout], stop: int) -> _Rollout:
+    """Rows of several rollouts stacked; shorter decodings padded to the longest T (masked STOP steps)."""
+    t = max(p.tokens.shape[1] for p in parts)
+
+    def pad(x: torch.Tensor, value: float | bool | int) -> torch.Tensor:
+        extra = t - x.shape[1]
+        if extra == 0:
+            return x
+        shape = (x.shape[0], extra, *x.shape[2:])
+        return torch.cat([x, torch.full(shape, value, dtype=x.dtype)], dim=1)
+
+    return _Rollout(
+        obs=torch.cat([p.obs for p in parts]), prev_tokens=torch.cat([pad(p.prev_tokens, stop) for p in parts]),
+        features=torch.cat([pad(p.features, 0.0) for p in parts]),
+        valid=torch.cat([pad(p.valid, True) for p in parts]), tokens=torch.cat([pad(p.tokens, stop) for p in parts]),
+        mask=torch.cat([pad(p.mask, 0.0) for p in parts]), old_logp=torch.cat([pad(p.old_logp, 0.0) for p in parts]),
+        ref_logp=None, entropy=torch.cat([pad(p.entropy, 0.0) for p in parts]),
+        context=_cat_contexts([p.context for p in parts], [p.obs.shape[0] for p in parts], stop))
+
+
+def _cat_contexts(contexts: list[_Context | None], sizes: list[int], stop: int) -> _Context | None:
+    """Contexts of stacked rollouts (rows without one get an empty context: no first answer, zero code)."""
+    given = [c for c in contexts if c is not None]
+    if not given:
+        return None
+    k, t1, f = given[0].feedback.shape[1], max(c.prev.shape[1] for c in given), given[0].features.shape[2]
+    parts = []
+    for c, n in zip(contexts, sizes, strict=True):
+        if c is None:
+            c = _Context(feedback=torch.zeros(n, k), prev=torch.full((n, t1), stop, dtype=torch.long),
+                         features=torch.zeros(n, t1, f), last=torch.full((n,), -1, dtype=torch.long))
+        extra = t1 - c.prev.shape[1]
+        parts.append(_Context(feedback=c.feedback,
+                              prev=torch.nn.functional.pad(c.prev, (0, extra), value=stop),
+                              features=torch.nn.functional.pad(c.features, (0, 0, 0, extra)), last=c.last))
+    return _Context(feedback=torch.cat([c.feedback for c in parts]), prev=torch.cat([c.prev for c in parts]),
+                    features=torch.cat([c.features for c in parts]), last=torch.cat([c.last for c in parts]))
+
+
+def _take_context(context: _Context, rows: torch.Tensor) -> _Context:
+    """The context's ``rows``."""
+    return _Context(feedback=context.feedback[rows], prev=context.prev[rows], features=context.features[rows],
+                    last=context.last[rows])
+
+
+def _take_rows(rollout: _Rollout, rows: torch.Tensor) -> _Rollout:
+    """The rollout's ``rows`` [n], in that order."""
+    return _Rollout(obs=rollout.obs[rows], prev_tokens=rollout.prev_tokens[rows], features=rollout.features[rows],
+                    valid=rollout.valid[rows], tokens=rollout.tokens[rows], mask=rollout.mask[rows],
+                    old_logp=rollout.old_logp[rows], ref_logp=None if rollout.ref_logp is None else
+                    rollout.ref_logp[rows], entropy=rollout.entropy[rows],
+                    context=None if rollout.context is None else _take_context(rollout.context, rows))

@@ -147,7 +147,13 @@ class MazeFamily:
         return np.asarray(rewards) >= 1.0
 
     def explain(self, instance: MazeInstance, route: object) -> dict[str, str]:
-        """A short directive message for each objective the route fails, keyed by objective name."""
+        """A short directive message for each objective the route fails, keyed by objective name.
+
+        ``route``: move codes (structured view) or a completion (text view; read as ``score_completions`` reads it,
+        so the messages explain the rewards the completion got).
+        """
+        if isinstance(route, str | bytes):
+            route = self.routes_from_parsed([parse_route(route)], instance.budget)[0]
         moves = as_route_array(route, "route")[0]
         sim = simulate_route(instance, moves.tolist())
         rewards = self.score_routes(instance, moves[None, :]).rewards[0]
