@@ -65,6 +65,10 @@ _CLAIMS = (
           "spread?",
           "seed note 000 (VPO, arXiv 2605.22817): scalarizing averages, and averaging is where specialization dies "
           "(qualitative)", "agents.reproduce.specialization", needs=("structure",)),
+    Claim("critique", 12, "critique-guided refinement vs plain RL at an equal number of sampled answers: the plateau",
+          "Critique-GRPO (arXiv 2506.03106, Qwen2.5-7B / Qwen3-8B): RL on numbers alone plateaus; learning from "
+          "critique-guided refinements raises it (+4.4 / +3.8 avg pass@1 over GRPO)",
+          "agents.reproduce.critique_refinement", needs=("toolcall",)),
     Claim("gates", 13, "a hackable rubric as reward points vs as a group gate: rubric score and true quality",
           "DRO (arXiv 2506.13351 v3): rubrics as group-level accept/reject gates respect the criteria without the "
           "hacking that rubric points invite (qualitative: no number in our anchors)",
