@@ -65,6 +65,13 @@ _CLAIMS = (
           "spread?",
           "seed note 000 (VPO, arXiv 2605.22817): scalarizing averages, and averaging is where specialization dies "
           "(qualitative)", "agents.reproduce.specialization", needs=("structure",)),
+    Claim("sequencing", 10, "imitation then RL vs imitation only vs RL only at equal updates (maze, tool calls)",
+          "seed note 004 (SRL -> RLVR): imitation first, then verifiable-reward RL, substantially outperforms both "
+          "alone (qualitative: no number in our anchors)", "agents.reproduce.sequencing", needs=("toolcall",)),
+    Claim("order", 11, "training order: structured-first vs open-first vs joint over tool calls and the maze, with "
+          "BWT, forgetting and entropy", "Omni-Thinker (arXiv 2507.14783): structured-first ordering +6.2% over joint "
+          "training, less forgetting; structured domains lower entropy, open ones raise it",
+          "agents.reproduce.training_order", needs=("toolcall",)),
     Claim("critique", 12, "critique-guided refinement vs plain RL at an equal number of sampled answers: the plateau",
           "Critique-GRPO (arXiv 2506.03106, Qwen2.5-7B / Qwen3-8B): RL on numbers alone plateaus; learning from "
           "critique-guided refinements raises it (+4.4 / +3.8 avg pass@1 over GRPO)",
