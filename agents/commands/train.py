@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="imitation steps on the family's solver demonstrations before RL (default: 100 for "
                      "families that offer demonstrations, such as the maze, whose random routes almost never reach "
                      "E so that RL alone gets no signal; else 0)")
+    from agents.commands.train_schedule import SCHEDULE_HELP
+
+    run.add_argument("--schedule", default=None, metavar="SPEC", help=SCHEDULE_HELP)
     run.add_argument("--task-param", action="append", metavar="KEY=VALUE",
                      help="a parameter of the task family's config, e.g. size=11 or score_mode=linear (repeatable)")
     run.add_argument("--run-dir", type=Path, default=None,
@@ -140,6 +143,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         wandb = _wandb_config(args.wandb)
         config, policy_config = _configs(args)
+        if args.schedule is not None:
+            if wandb is not None:
+                raise ValueError("--wandb is not supported with --schedule yet (TensorBoard is)")
+            from agents.commands import train_schedule
+
+            return train_schedule.run(args, console, config, policy_config)
         import numba
         import torch
 
