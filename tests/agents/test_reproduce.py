@@ -20,6 +20,7 @@ def test_list_names_every_claim(capsys) -> None:  # noqa: ANN001
     numbers = [c.number for c in CLAIMS.values()]
     assert numbers[:9] == [1, 2, 3, 4, 5, 6, 7, 8, 9] and numbers == sorted(set(numbers))  # later issues add theirs
     assert "gates" in CLAIMS
+    assert "critique" in CLAIMS and CLAIMS["critique"].number == 12
 
 
 @pytest.mark.parametrize("argv", [[], ["nope"], ["vpo-maze", "--seeds", "0"], ["vpo-maze", "--jobs", "0"]])
@@ -66,3 +67,14 @@ def test_claim_runs_end_to_end_at_the_tiny_budget(tmp_path, capsys, name) -> Non
     assert "| measure | method |" in (out / name / "result.md").read_text()
     for plot in data["plots"]:
         assert (out / name / plot).stat().st_size > 0
+
+
+def test_critique_claim_compares_at_equal_sampled_answers() -> None:
+    from agents.reproduce import critique_refinement as claim
+    from agents.reproduce.common import ClaimContext, ReproduceConfig
+
+    budget = claim.BUDGETS["default"]
+    specs = claim._specs(ClaimContext(ReproduceConfig(seeds=1), out=None, console=None), budget)  # type: ignore[arg-type]
+    plain, refine = (s.config for s in specs)
+    assert plain.refine is None and refine.refine is not None
+    assert plain.group_size == refine.group_size + refine.refine.answers  # every sampled answer counted
