@@ -34,6 +34,7 @@ from llm_bridge import metrics as M
 from llm_bridge.aggregators import get_spec
 from llm_bridge.pipeline import PipelineConfig, run_pipeline
 from llm_bridge.policy import Policy
+from llm_bridge.refinement import RefineConfig, check_refinement
 from llm_bridge.run_logging import RunLogger
 from llm_bridge.schedule_spec import Schedule, Stage, TaskRef
 from llm_bridge.trainer import TrainConfig, evaluate, rl_step
@@ -124,6 +125,11 @@ def check_schedule(schedule: Schedule, families: Mapping[str, TaskFamily], base:
                 require(family, Demonstrations, f"{where}, an imitation stage,")
                 continue
             pipeline = _pipeline(stage, task, family, pipeline_for)
+            if stage.mode == "refine":
+                try:
+                    _task_config(base, stage, task, pipeline)  # refinement's own limits (chains, R <= G)
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(f"{where}: {exc}") from None
             set_level = get_spec(pipeline.aggregator).level == "set"
             if not set_level and base.chain_length != 1:
                 raise ValueError(f"{where}: {pipeline.aggregator} scores single answers; use chain_length=1")
@@ -144,8 +150,19 @@ def _pipeline(stage: Stage, task: TaskRef, family: TaskFamily, pipeline_for: Pip
 
 
 def _task_config(base: TrainConfig, stage: Stage, task: TaskRef, pipeline: PipelineConfig | None) -> TrainConfig:
+    """The config of one step: the stage's steps and pipeline.
+
+    Refinement only in refine stages, with the run's ``refine`` settings or the defaults.
+    """
+    refine = (base.refine or RefineConfig()) if stage.mode == "refine" else None
     return dataclasses.replace(base, task=task.family, task_params=dict(task.params),
-                               pipeline=pipeline or base.pipeline, steps=stage.steps, warm_start_steps=0)
+                               pipeline=pipeline or base.pipeline, steps=stage.steps, warm_start_steps=0,
+                               refine=refine)
+
+
+def uses_refinement(schedule: Schedule) -> bool:
+    """Whether a stage refines (the policy must then be built able to: e.g. ``feedback=True``)."""
+    return any(stage.mode == "refine" for stage in schedule.stages)
 
 
 def run_schedule(schedule: Schedule, policy: Policy, families: Mapping[str, TaskFamily], base: TrainConfig,
@@ -172,6 +189,12 @@ def run_schedule(schedule: Schedule, policy: Policy, families: Mapping[str, Task
         ValueError: a stage the families cannot run (``check_schedule``), or a resume that does not match.
     """
     check_schedule(schedule, families, base, pipeline_for)
+    for stage_index, stage in enumerate(schedule.stages):
+        for task in stage.tasks if stage.mode == "refine" else ():
+            try:
+                check_refinement(policy, families[task.label])
+            except ValueError as exc:
+                raise ValueError(f"--schedule stage {stage_index + 1} ({stage.label}): {exc}") from None
     labels = [t.label for t in schedule.tasks]
     refs = {t.label: t for t in schedule.tasks}
     pools = {label: families[label].instances(base.train_first_seed, base.train_instances) for label in labels}

@@ -4,7 +4,7 @@ The written form (``vecreward train --schedule SPEC``; ``docs/schedules.md``)::
 
     SPEC   := STAGE ( ">" STAGE )*
     STAGE  := MODE ":" TASKS ":" STEPS [ ":" SCHEME ]
-    MODE   := "imitate" | "rl"
+    MODE   := "imitate" | "rl" | "refine"          refine: RL with critique-guided refinement
     TASKS  := TASK ( "+" TASK )*                 a mixture: the stage's steps go to its tasks in turn
     TASK   := FAMILY [ "(" KEY=VALUE ( ";" KEY=VALUE )* ")" ]
     SCHEME := an aggregator name (default: the run's --aggregator)
@@ -28,8 +28,9 @@ from typing import Any, Literal
 
 from llm_bridge.pipeline import PipelineConfig
 
-Mode = Literal["imitate", "rl"]
-MODES: tuple[str, ...] = ("imitate", "rl")
+Mode = Literal["imitate", "rl", "refine"]
+MODES: tuple[str, ...] = ("imitate", "rl", "refine")
+"""``refine`` is RL where R refined answers join each group (``llm_bridge.refinement``, docs/refinement.md)."""
 MAX_STAGE_STEPS = 10_000_000
 
 
@@ -67,7 +68,7 @@ class Stage:
     tasks: tuple[TaskRef, ...]
     steps: int
     pipeline: PipelineConfig | None = None
-    """RL stages: the pipeline (None: the run's own); imitation stages: None."""
+    """RL and refine stages: the pipeline (None: the run's own); imitation stages: None."""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -266,7 +267,7 @@ def parse_schedule(spec: str, default_pipeline: PipelineConfig | None = None) ->
                 raise ValueError(f"STEPS must be a whole number, got {steps!r}")
             refs = tuple(parse_task(t) for t in _split_top(tasks, "+"))
             pipeline = None
-            if mode == "rl":
+            if mode in ("rl", "refine"):
                 base = default_pipeline or PipelineConfig()
                 pipeline = base
                 if len(fields) == 4:

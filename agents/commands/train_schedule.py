@@ -8,7 +8,8 @@ from typing import Any
 
 SCHEDULE_HELP = (
     "train through stages instead of one task: STAGE > STAGE > ..., each MODE:TASKS:STEPS[:SCHEME] with MODE "
-    "imitate or rl, TASKS one family or a mixture a+b (steps alternate), a family's parameters as "
+    "imitate, rl or refine (RL with critique-guided refinement: --refine R sets its R, default 1), TASKS one "
+    "family or a mixture a+b (steps alternate), a family's parameters as "
     "FAMILY(KEY=VALUE;...), SCHEME an aggregator (default --aggregator; the pipeline options apply to every RL "
     "stage); or a .json file with a full pipeline per stage. Quote it. E.g. 'imitate:maze:100 > rl:maze:200:gdpo > "
     "rl:maze+toolcall:100'. Evaluates every task after each stage; writes schedule.json with the score matrix, "
@@ -46,12 +47,15 @@ def check_flags(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace, console: Any, config: Any, policy_config: Any) -> int:
     """Parse and check the schedule, build the policy, run it, print the score matrix; exit code."""
     from agents.commands._paths import writable_dir
-    from llm_bridge.schedule import check_schedule, run_schedule, schedule_families
+    from llm_bridge.schedule import check_schedule, run_schedule, schedule_families, uses_refinement
     from llm_bridge.schedule_spec import parse_schedule
 
     try:
         check_flags(args)
         schedule = parse_schedule(args.schedule, config.pipeline)
+        if config.refine is not None and not uses_refinement(schedule):
+            raise ValueError("--refine sets the refine stages' R, and this schedule has none: write a stage as "
+                             "refine:TASKS:STEPS, e.g. 'imitate:maze:100 > refine:maze:200'")
         families = schedule_families(schedule)
         filler = pipeline_filler(schedule.total_steps)
         check_schedule(schedule, families, config, filler)
@@ -73,7 +77,7 @@ def run(args: argparse.Namespace, console: Any, config: Any, policy_config: Any)
 
     numba.set_num_threads(1)
     try:
-        policy = _policy(args, families, policy_config, config.seed)
+        policy = _policy(args, families, policy_config, config.seed, uses_refinement(schedule))
     except ValueError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
@@ -92,7 +96,7 @@ def run(args: argparse.Namespace, console: Any, config: Any, policy_config: Any)
     return 0
 
 
-def _policy(args: argparse.Namespace, families: dict, policy_config: Any, seed: int) -> Any:
+def _policy(args: argparse.Namespace, families: dict, policy_config: Any, seed: int, refine: bool = False) -> Any:
     if args.agent == "llm":
         from agents.llm.policy import HFPolicy
 
@@ -101,10 +105,10 @@ def _policy(args: argparse.Namespace, families: dict, policy_config: Any, seed: 
         from agents.small.policy import SmallPolicy
 
         family = next(iter(families.values()))
-        return SmallPolicy(family, family.generate(0), policy_config, seed=seed)
+        return SmallPolicy(family, family.generate(0), policy_config, seed=seed, feedback=refine)
     from agents.small.multitask import MultiTaskSmallPolicy
 
-    return MultiTaskSmallPolicy(families, policy_config, seed=seed)
+    return MultiTaskSmallPolicy(families, policy_config, seed=seed, feedback=refine)
 
 
 def print_result(console: Any, result: Any) -> None:

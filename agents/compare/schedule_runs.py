@@ -73,11 +73,11 @@ def run_schedule_one(run_id: str, config_dict: Mapping[str, Any], run_dir: Path,
     """Train one schedule run with the small policy in ``run_dir`` (continuing its checkpoint); its record."""
     from agents.commands.train_schedule import pipeline_filler
     from agents.small.multitask import MultiTaskSmallPolicy
-    from llm_bridge.schedule import run_schedule, schedule_families
+    from llm_bridge.schedule import run_schedule, schedule_families, uses_refinement
 
     config = ScheduleRunConfig.from_dict(config_dict)
     families = schedule_families(config.schedule)
-    policy = MultiTaskSmallPolicy(families, seed=config.base.seed)
+    policy = MultiTaskSmallPolicy(families, seed=config.base.seed, feedback=uses_refinement(config.schedule))
     total = config.schedule.total_steps
 
     def report(step: int, row: dict) -> None:

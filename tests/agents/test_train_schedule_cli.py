@@ -40,3 +40,17 @@ def test_schedule_errors_are_one_line_and_nothing_is_written(tmp_path, capsys) -
         out = capsys.readouterr().out
         assert "error" in out and "Traceback" not in out
     assert not (tmp_path / "r").exists()
+
+
+def test_refine_stages_build_a_refining_policy(tmp_path, capsys) -> None:  # noqa: ANN001
+    run_dir = tmp_path / "r"
+    argv = ["train", "--schedule", "imitate:maze+toolcall:2 > refine:maze+toolcall:2 > rl:maze:1", "--refine", "2",
+            "--run-dir", str(run_dir), *SMALL]
+    assert main(argv) == 0, capsys.readouterr().out
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert any(k.startswith("maze/refine/") for k in rows[2])  # the refine stage's own metrics
+    assert any(k.startswith("toolcall/refine/") for k in rows[3])
+    assert not any("/refine/" in k for k in rows[4])  # an rl stage does not refine
+    # --refine without a refine stage would be ignored: refused instead
+    assert main(["train", "--schedule", "rl:maze:2", "--refine", "1", "--run-dir", str(tmp_path / "x"), *SMALL]) == 2
+    assert "refine stages" in capsys.readouterr().out
