@@ -72,7 +72,8 @@ def summarize(out: Path, records: Sequence[Mapping[str, Any]], header: str) -> l
         for task in tasks:
             best = [r["eval/best@1"] for r in mine if r["task"] == task]
             ent = [r.get("eval/entropy", math.nan) for r in mine if r["task"] == task]
-            per_task_means.append(float(np.mean(best)))
+            if best:  # a schedule evaluates only the tasks it names
+                per_task_means.append(float(np.mean(best)))
             cells += [_ms(best), _ms(ent)]
         runs = [r for r in records if r["aggregator"] == name]
         bwt = [r["schedule"]["bwt"] for r in runs]
