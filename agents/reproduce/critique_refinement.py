@@ -2,10 +2,11 @@
 
 Critique-GRPO (arXiv 2506.03106) reports that RL with numerical feedback alone plateaus, and that letting the policy
 refine its failed answers after a critique, and learn from the refinements, raises the plateau. Here: the small
-policy on the task below under GRPO, at an equal number of *sampled* answers per group (first answers and
-refinements both counted): plain RL with G = 8 first answers, against G = 6 first answers + R = 2 refinements of
-failed ones (``--refine 2``: the failed-objective code as feedback, the refinements in the group, off-policy shaping
-f(p) = p / (p + 0.1); ``docs/refinement.md``). The run is long enough for plain RL to plateau; the plateau is the
+policy on code-test problems (``codetests``: K = 8, format, compiles and six test cases; no demonstrations, so no
+warm start), where plain GRPO plateaus within 100 steps, under GRPO at an equal number of *sampled* answers per
+group (first answers and refinements both counted): plain RL with G = 8 first answers, against G = 6 first answers
++ R = 2 refinements of failed ones (``--refine 2``: the failed-objective code as feedback after the first answer,
+the refinements in the group, off-policy shaping f(p) = p / (p + 0.1); ``docs/refinement.md``). The plateau is the
 mean of the held-out evaluations over the last third of training.
 """
 
@@ -30,12 +31,12 @@ from agents.reproduce.common import (
 from llm_bridge.pipeline import PipelineConfig
 from llm_bridge.refinement import RefineConfig
 
-TASK = "toolcall"
+TASK = "codetests"
 BUDGETS = {
     "tiny": Budget(steps=3, batch_size=4, group_size=8, eval_instances=2, eval_samples=4, eval_every=1,
                    train_instances=16),
-    "default": Budget(steps=480, batch_size=16, group_size=8, eval_instances=32, eval_samples=8, eval_every=40,
-                      train_instances=512, warm_start_steps=50),
+    "default": Budget(steps=240, batch_size=16, group_size=8, eval_instances=32, eval_samples=8, eval_every=20,
+                      train_instances=512),
 }
 METHODS = ("plain", "refine")
 REFINED = 2
