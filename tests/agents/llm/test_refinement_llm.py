@@ -70,6 +70,17 @@ def test_join_rebases_refinements_on_the_original_prompt(tiny_dir: Path) -> None
     assert np.isfinite(stats["train/off_policy_prob"]) and stats["train/grad_norm"] > 0
 
 
+@pytest.mark.parametrize("task, params", [("toolcall", {}), ("codetests", {})])
+def test_lm_refines_every_family_with_messages(tiny_dir: Path, tmp_path: Path, task: str, params: dict) -> None:
+    family = make_family(task, **params)
+    if task == "toolcall":  # its prompts are about 5,000 bytes: the refinement turn needs a longer context
+        tiny_dir = build_tiny_model(tmp_path / "long", n_positions=12288)
+    config = TrainConfig(task=task, task_params=params, steps=1, batch_size=2, group_size=2, eval_instances=2,
+                         eval_samples=2, eval_every=1, train_instances=4, refine=RefineConfig(answers=2))
+    result = train(config, _policy(tiny_dir), family, tmp_path / "run", progress=False, tensorboard=False)
+    assert np.isfinite(result.history[-1]["refine/reward_gain"])
+
+
 def test_lm_refinement_trains_on_families_with_messages_and_refuses_others(tiny_dir: Path, tmp_path: Path) -> None:
     family = make_family("maze", size=7)
     config = TrainConfig(task="maze", task_params={"size": 7}, steps=1, batch_size=2, group_size=2,
