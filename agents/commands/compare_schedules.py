@@ -112,6 +112,13 @@ def run(args: Any, console: Any) -> int:
     try:
         if args.seeds < 1:
             raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
+        unused = [flag for flag, used in (("--tasks", args.tasks != "maze"),
+                                          ("--aggregators", args.aggregators != "all"),
+                                          ("--recheck-budget", args.recheck_budget is not None),
+                                          ("--wandb", args.wandb is not None)) if used]
+        if unused:
+            raise ValueError(f"{', '.join(unused)} do(es) not apply with --schedule: the schedules name their tasks "
+                             "and schemes (write a scheme as MODE:TASKS:STEPS:SCHEME)")
         schedules = parse_named(args.schedule, PipelineConfig())
         base = base_config(BUDGETS[args.budget])
         from agents.commands.train_schedule import pipeline_filler

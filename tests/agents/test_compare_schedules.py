@@ -29,7 +29,9 @@ def test_schedules_are_compared_and_resumed(tmp_path, capsys) -> None:  # noqa: 
 def test_bad_schedules_fail_before_anything_runs(tmp_path, capsys) -> None:  # noqa: ANN001
     for extra in (["--schedule", "nameless"], ["--schedule", "a=rl:maze:2", "--schedule", "a=rl:maze:3"],
                   ["--schedule", "a b=rl:maze:2"], ["--schedule", "a=rl:chess:2"],
-                  ["--schedule", "a=imitate:codetests:2"], ["--schedule", "a=rl:maze:2", "--seeds", "0"]):
+                  ["--schedule", "a=imitate:codetests:2"], ["--schedule", "a=rl:maze:2", "--seeds", "0"],
+                  ["--schedule", "a=rl:maze:2", "--tasks", "toolcall"],
+                  ["--schedule", "a=rl:maze:2", "--recheck-budget", "standard"]):
         assert main(["compare", "--out", str(tmp_path / "c"), *extra]) == 2
         out = capsys.readouterr().out
         assert "error" in out and "Traceback" not in out
