@@ -91,6 +91,9 @@ def run(ctx: ClaimContext) -> ClaimOutput:
         rows.append(row("held-out mean reward, last third - middle third", m,
                         [_late(c) - _middle(c) for c in reward[m]]))
         rows.append(row("held-out mean reward, final", m, [c[1][-1] for c in reward[m]]))
+        rows.append(row("policy entropy on held-out instances (nats/token), last third", m,
+                        [_late(eval_curve(r, "eval/entropy")) if eval_curve(r, "eval/entropy")[0] else float("nan")
+                         for r in groups[m]]))
     for key, measure in (("refine/fixed_rate", "refinements that fix a failed answer (train, run mean)"),
                          ("refine/reward_gain", "refinement - first answer, scalar reward (train, run mean)"),
                          ("refine/first_failed_rate", "first answers that fail an objective (train, run mean)")):
