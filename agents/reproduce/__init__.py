@@ -72,10 +72,11 @@ _CLAIMS = (
           "BWT, forgetting and entropy", "Omni-Thinker (arXiv 2507.14783): structured-first ordering +6.2% over joint "
           "training, less forgetting; structured domains lower entropy, open ones raise it",
           "agents.reproduce.training_order", needs=("toolcall",)),
-    Claim("critique", 12, "critique-guided refinement vs plain RL at an equal number of sampled answers: the plateau",
+    Claim("critique", 12, "critique-guided refinement vs plain RL at an equal number of sampled answers: the "
+          "plateau (code tests, tool calls)",
           "Critique-GRPO (arXiv 2506.03106, Qwen2.5-7B / Qwen3-8B): RL on numbers alone plateaus; learning from "
           "critique-guided refinements raises it (+4.4 / +3.8 avg pass@1 over GRPO)",
-          "agents.reproduce.critique_refinement"),
+          "agents.reproduce.critique_refinement", needs=("toolcall",)),
     Claim("gates", 13, "a hackable rubric as reward points vs as a group gate: rubric score and true quality",
           "DRO (arXiv 2506.13351 v3): rubrics as group-level accept/reject gates respect the criteria without the "
           "hacking that rubric points invite (qualitative: no number in our anchors)",

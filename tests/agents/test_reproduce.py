@@ -73,8 +73,10 @@ def test_critique_claim_compares_at_equal_sampled_answers() -> None:
     from agents.reproduce import critique_refinement as claim
     from agents.reproduce.common import ClaimContext, ReproduceConfig
 
-    budget = claim.BUDGETS["default"]
-    specs = claim._specs(ClaimContext(ReproduceConfig(seeds=1), out=None, console=None), budget)  # type: ignore[arg-type]
-    plain, refine = (s.config for s in specs)
-    assert plain.refine is None and refine.refine is not None
-    assert plain.group_size == refine.group_size + refine.refine.answers  # every sampled answer counted
+    ctx = ClaimContext(ReproduceConfig(seeds=1), out=None, console=None)  # type: ignore[arg-type]
+    specs = claim._specs(ctx, claim.BUDGETS["default"])
+    assert [s.aggregator for s in specs] == ["plain", "plain-g6", "refine"] * len(claim.TASKS)
+    for plain, fewer, refine in zip(*[iter(s.config for s in specs)] * 3, strict=True):
+        assert plain.refine is None and fewer.refine is None and refine.refine is not None
+        assert plain.group_size == refine.group_size + refine.refine.answers  # every sampled answer counted
+        assert fewer.group_size == refine.group_size
