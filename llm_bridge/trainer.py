@@ -113,6 +113,10 @@ class TrainConfig:
         if self.eval_samples < 2:
             raise ValueError("eval_samples must be >= 2 (diversity and best@k need a pool)")
         if isinstance(self.refine, Mapping):
+            names = {f.name for f in dataclasses.fields(RefineConfig)}
+            if set(self.refine) - names:
+                raise ValueError(f"TrainConfig.refine: unknown key(s) {sorted(set(self.refine) - names)}; valid: "
+                                 f"{sorted(names)}")
             object.__setattr__(self, "refine", RefineConfig(**self.refine))
         if self.refine is not None:
             if not isinstance(self.refine, RefineConfig):

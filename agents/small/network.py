@@ -56,6 +56,15 @@ class AnswerNetwork(nn.Module):
         feat = self.features(features)  # [N, T, H/2]
         return torch.cat([emb, feat], dim=-1), feat
 
+    def states(self, hidden: torch.Tensor, prev_tokens: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        """GRU states [N, T, H] after each of T teacher-forced steps from ``hidden`` [1, N, H].
+
+        The state after an answer's last step is where the next answer of a chain, or a refinement, starts.
+        """
+        inputs, _ = self._inputs(prev_tokens, features)
+        out, _ = self.gru(inputs, hidden)
+        return out
+
     def forward(self, hidden: torch.Tensor, prev_tokens: torch.Tensor, features: torch.Tensor,
                 valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits [N, T, V] (invalid tokens at -inf-ish) and the last hidden state [1, N, H].

@@ -118,8 +118,7 @@ class SmallPolicy:
             return hidden
         has = context.last >= 0  # [N]
         if bool(has.any()):
-            inputs, _ = net._inputs(context.prev, context.features)
-            out, _ = net.gru(inputs, hidden)  # [N, T1, H]: the state after each step
+            out = net.states(hidden, context.prev, context.features)  # [N, T1, H]: the state after each step
             after = out[torch.arange(out.shape[0]), context.last.clamp(min=0)]  # [N, H]
             hidden = torch.where(has[None, :, None], after[None], hidden)
         if self.feedback_layer is not None and net is self.net:
