@@ -106,7 +106,7 @@ def schedule_families(schedule: Schedule) -> dict[str, TaskFamily]:
 
 
 def check_schedule(schedule: Schedule, families: Mapping[str, TaskFamily], base: TrainConfig,
-                   pipeline_for: PipelineFor | None = None) -> None:
+                   pipeline_for: PipelineFor | None = None, refine: RefineConfig | None = None) -> None:
     """Fail before training, with one line, on what a stage could not do.
 
     Checked: every task has a family here; no game family (a team policy plays one game, not a schedule);
@@ -127,7 +127,7 @@ def check_schedule(schedule: Schedule, families: Mapping[str, TaskFamily], base:
             pipeline = _pipeline(stage, task, family, pipeline_for)
             if stage.mode == "refine":
                 try:
-                    _task_config(base, stage, task, pipeline)  # refinement's own limits (chains, R <= G)
+                    _task_config(base, stage, task, pipeline, refine)  # refinement's own limits (chains, R <= G)
                 except (TypeError, ValueError) as exc:
                     raise ValueError(f"{where}: {exc}") from None
             set_level = get_spec(pipeline.aggregator).level == "set"
@@ -149,12 +149,14 @@ def _pipeline(stage: Stage, task: TaskRef, family: TaskFamily, pipeline_for: Pip
     return stage.pipeline
 
 
-def _task_config(base: TrainConfig, stage: Stage, task: TaskRef, pipeline: PipelineConfig | None) -> TrainConfig:
+def _task_config(base: TrainConfig, stage: Stage, task: TaskRef, pipeline: PipelineConfig | None,
+                 refine: RefineConfig | None = None) -> TrainConfig:
     """The config of one step: the stage's steps and pipeline.
 
-    Refinement only in refine stages, with the run's ``refine`` settings or the defaults.
+    Refinement only in refine stages, with ``refine`` (the run's settings), else the run's own ``refine``, else the
+    defaults.
     """
-    refine = (base.refine or RefineConfig()) if stage.mode == "refine" else None
+    refine = (refine or base.refine or RefineConfig()) if stage.mode == "refine" else None
     return dataclasses.replace(base, task=task.family, task_params=dict(task.params),
                                pipeline=pipeline or base.pipeline, steps=stage.steps, warm_start_steps=0,
                                refine=refine)
@@ -168,6 +170,7 @@ def uses_refinement(schedule: Schedule) -> bool:
 def run_schedule(schedule: Schedule, policy: Policy, families: Mapping[str, TaskFamily], base: TrainConfig,
                  run_dir: str | Path, *, resume: bool = False, progress: bool = True, tensorboard: bool = True,
                  metric: str = DEFAULT_METRIC, pipeline_for: PipelineFor | None = None,
+                 refine: RefineConfig | None = None,
                  on_step: Callable[[int, dict[str, Any]], None] | None = None) -> ScheduleResult:
     """Train ``policy`` through ``schedule``; write ``run_dir``; return the scores, BWT and forgetting.
 
@@ -183,12 +186,14 @@ def run_schedule(schedule: Schedule, policy: Policy, families: Mapping[str, Task
         tensorboard: write TensorBoard events.
         metric: the ``eval/*`` metric in ``R`` (default ``eval/best@1``).
         pipeline_for: the pipeline of an RL stage on one task (default: the stage's).
+        refine: the refine stages' settings (default: ``base.refine``, else ``RefineConfig()``); kept apart from
+            ``base`` because the base pipeline may be one refinement cannot run with (e.g. a set-level scheme).
         on_step: called with (global step, row) after every step.
 
     Raises:
         ValueError: a stage the families cannot run (``check_schedule``), or a resume that does not match.
     """
-    check_schedule(schedule, families, base, pipeline_for)
+    check_schedule(schedule, families, base, pipeline_for, refine)
     for stage_index, stage in enumerate(schedule.stages):
         for task in stage.tasks if stage.mode == "refine" else ():
             try:
@@ -208,6 +213,8 @@ def run_schedule(schedule: Schedule, policy: Policy, families: Mapping[str, Task
         eu_weights[label] = M.dirichlet_weights(len(family.reward_names), 100,
                                                 np.random.default_rng([base.seed, 7, i]))
     run_config = {"schedule": schedule.to_dict(), "base": base.to_dict(), "metric": metric}
+    if refine is not None:  # only when given: runs without it keep the config form a resume compares
+        run_config["refine"] = refine.to_dict()
     logger = RunLogger(run_dir, run_config, resume=resume, tensorboard=tensorboard)
     instance_rng = np.random.default_rng([base.seed, 1])
     aggregator_rng = np.random.default_rng([base.seed, 2])
@@ -258,8 +265,9 @@ def run_schedule(schedule: Schedule, policy: Policy, families: Mapping[str, Task
                 stats = policy.imitate(family, instances, answers)
             else:
                 pipeline = _pipeline(stage, task, family, pipeline_for)
-                config = _task_config(base, stage, task, pipeline)
-                stats = rl_step(policy, family, instances, config, config.pipelines(1), aggregator_rng, stage_step)
+                config = _task_config(base, stage, task, pipeline, refine)
+                stats = rl_step(policy, family, instances, config, config.pipelines(1), aggregator_rng, stage_step,
+                                run_step=step)
             row.update({f"{task.label}/{key}": value for key, value in stats.items()})
             stage_end = stage_step == stage.steps - 1
             if (step + 1) % base.eval_every == 0 or stage_end:

@@ -160,6 +160,9 @@ class Schedule:
                     raise ValueError("tasks must be a list")
                 refs = tuple(_task_from_json(t) for t in tasks)
                 pipeline = raw.get("pipeline")
+                if pipeline is not None and not isinstance(pipeline, Mapping):
+                    raise ValueError(f"pipeline must be an object (aggregator, aggregator_params, ...), got "
+                                     f"{pipeline!r}")
                 stages.append(Stage(mode=raw.get("mode"), tasks=refs, steps=raw.get("steps"),  # type: ignore[arg-type]
                                     pipeline=None if pipeline is None else PipelineConfig.from_dict(pipeline)))
             except (TypeError, ValueError) as exc:
@@ -256,14 +259,18 @@ def parse_schedule(spec: str, default_pipeline: PipelineConfig | None = None) ->
         return Schedule(tuple(s if s.mode == "imitate" or s.pipeline is not None else
                               Stage(s.mode, s.tasks, s.steps, base) for s in schedule.stages))
     stages = []
-    for i, raw in enumerate(_split_top(spec, ">")):
+    try:
+        raw_stages = _split_top(spec, ">")
+    except ValueError as exc:
+        raise ValueError(f"--schedule: {exc}") from None
+    for i, raw in enumerate(raw_stages):
         where = f"--schedule stage {i + 1} ({raw!r})"
         try:
             fields = _split_top(raw, ":")
             if len(fields) not in (3, 4):
                 raise ValueError("write MODE:TASKS:STEPS[:SCHEME], e.g. rl:maze:200:gdpo")
             mode, tasks, steps = fields[0], fields[1], fields[2]
-            if not steps.isdigit():
+            if not (steps.isascii() and steps.isdigit()):
                 raise ValueError(f"STEPS must be a whole number, got {steps!r}")
             refs = tuple(parse_task(t) for t in _split_top(tasks, "+"))
             pipeline = None

@@ -336,11 +336,14 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
 
 
 def rl_step(policy: Policy, family: TaskFamily, instances: Sequence[Instance], config: TrainConfig,
-            pipelines: Sequence[PipelineConfig], aggregator_rng: np.random.Generator, step: int) -> dict[str, float]:
+            pipelines: Sequence[PipelineConfig], aggregator_rng: np.random.Generator, step: int, *,
+            run_step: int | None = None) -> dict[str, float]:
     """One RL step on ``instances``: sample G rollouts each, score, aggregate, update; the step's ``train/*`` row.
 
     ``pipelines`` holds one pipeline per agent (``config.pipelines(n_agents)``); the aggregator draws from
-    ``aggregator_rng``. Shared by ``train`` and the stages of a schedule (``llm_bridge.schedule``).
+    ``aggregator_rng``. Shared by ``train`` and the stages of a schedule (``llm_bridge.schedule``). ``step`` is the
+    step the scheme sees (a schedule's step within its stage, for rvpo's temperature); ``run_step`` (default
+    ``step``) the run's own, which seeds the refinement picks so that no two steps of a run share them.
 
     With ``config.refine``, R refined answers join each group (``llm_bridge.refinement``): the pipeline, the update
     and the ``train/*`` reward metrics see the mixed group [B, G + R]; ``refine/*`` metrics describe the refinements.
@@ -352,7 +355,7 @@ def rl_step(policy: Policy, family: TaskFamily, instances: Sequence[Instance], c
     scored = score(family, instances, samples, view=policy.view, chain_length=config.chain_length)
     rewards, invalid, extra = scored.rewards, scored.invalid, {}
     if config.refine is not None:
-        pick_rng = np.random.default_rng([config.seed, PICK_STREAM, step])
+        pick_rng = np.random.default_rng([config.seed, PICK_STREAM, step if run_step is None else run_step])
         mixed = refine_group(policy, family, instances, samples, rewards, invalid, config.refine, pick_rng)
         samples, rewards, invalid, extra = mixed.samples, mixed.rewards, mixed.invalid, mixed.metrics
     advantages = _advantages(pipelines, rewards, set_level, aggregator_rng, step)  # [B, G(, A)]

@@ -264,7 +264,10 @@ def _configs(args: argparse.Namespace) -> tuple:
 
         warm = 100 if args.task in FAMILIES and supports(make_family(args.task), Demonstrations) else 0
     config = TrainConfig(task_params=parse_key_values(args.task_param, "--task-param"), pipeline=pipeline,
-                         warm_start_steps=warm, refine=_refine_config(args), **values(args, _TRAIN_FIELDS))
+                         warm_start_steps=warm,
+                         # a schedule applies --refine to its refine stages only (train_schedule)
+                         refine=None if getattr(args, "schedule", None) else _refine_config(args),
+                         **values(args, _TRAIN_FIELDS))
     ppo = PPOConfig(**values(args, _PPO_FIELDS))
     if getattr(args, "agent", "small") == "llm":
         from agents.llm.config import LLMPolicyConfig

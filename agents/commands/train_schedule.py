@@ -53,12 +53,15 @@ def run(args: argparse.Namespace, console: Any, config: Any, policy_config: Any)
     try:
         check_flags(args)
         schedule = parse_schedule(args.schedule, config.pipeline)
-        if config.refine is not None and not uses_refinement(schedule):
+        from agents.commands.train import _refine_config
+
+        refine = _refine_config(args)  # kept out of the base config: only refine stages use it
+        if refine is not None and not uses_refinement(schedule):
             raise ValueError("--refine sets the refine stages' R, and this schedule has none: write a stage as "
                              "refine:TASKS:STEPS, e.g. 'imitate:maze:100 > refine:maze:200'")
         families = schedule_families(schedule)
         filler = pipeline_filler(schedule.total_steps)
-        check_schedule(schedule, families, config, filler)
+        check_schedule(schedule, families, config, filler, refine)
         from vecreward_envs.protocols import StructuredView, TextView, require
 
         view = TextView if args.agent == "llm" else StructuredView
@@ -86,7 +89,7 @@ def run(args: argparse.Namespace, console: Any, config: Any, policy_config: Any)
     try:
         result = run_schedule(schedule, policy, families, config, run_dir, resume=args.resume,
                               progress=not args.no_progress, tensorboard=not args.no_tensorboard,
-                              pipeline_for=filler)
+                              pipeline_for=filler, refine=refine)
     except (FileExistsError, ValueError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
@@ -101,14 +104,9 @@ def _policy(args: argparse.Namespace, families: dict, policy_config: Any, seed: 
         from agents.llm.policy import HFPolicy
 
         return HFPolicy(policy_config, seed=seed)
-    if len(families) == 1:
-        from agents.small.policy import SmallPolicy
+    from agents.small.multitask import schedule_small_policy
 
-        family = next(iter(families.values()))
-        return SmallPolicy(family, family.generate(0), policy_config, seed=seed, feedback=refine)
-    from agents.small.multitask import MultiTaskSmallPolicy
-
-    return MultiTaskSmallPolicy(families, policy_config, seed=seed, feedback=refine)
+    return schedule_small_policy(families, policy_config, seed, feedback=refine)
 
 
 def print_result(console: Any, result: Any) -> None:

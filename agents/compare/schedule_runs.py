@@ -2,9 +2,9 @@
 
 A schedule run is a ``RunSpec`` whose config is a ``ScheduleRunConfig`` (task ``schedule``, "aggregator" the
 schedule's name). The worker (``agents.compare.worker.run_one``) sees the ``schedule`` key of its config and runs
-``llm_bridge.schedule.run_schedule`` with the small policy (one ``MultiTaskSmallPolicy`` over the schedule's
-families); killed runs continue from their checkpoint as scheme runs do. Its ``result.json`` holds the usual record
-keys, with ``final`` per task, and ``schedule``: the score matrix, entropies, BWT and forgetting.
+``llm_bridge.schedule.run_schedule`` with the small policy (``schedule_small_policy``: the same one ``vecreward
+train --schedule`` builds); killed runs continue from their checkpoint as scheme runs do. Its ``result.json`` holds
+the usual record keys, with ``final`` per task, and ``schedule``: the score matrix, entropies, BWT and forgetting.
 
 ``schedule_rows`` turns finished records into one final row per (task, schedule, seed), the table the verdict
 (``agents.compare.verdict``) decides on: which schedules cannot be told apart from the best on each task.
@@ -72,12 +72,12 @@ def run_schedule_one(run_id: str, config_dict: Mapping[str, Any], run_dir: Path,
                      ) -> dict[str, Any]:
     """Train one schedule run with the small policy in ``run_dir`` (continuing its checkpoint); its record."""
     from agents.commands.train_schedule import pipeline_filler
-    from agents.small.multitask import MultiTaskSmallPolicy
+    from agents.small.multitask import schedule_small_policy
     from llm_bridge.schedule import run_schedule, schedule_families, uses_refinement
 
     config = ScheduleRunConfig.from_dict(config_dict)
     families = schedule_families(config.schedule)
-    policy = MultiTaskSmallPolicy(families, seed=config.base.seed, feedback=uses_refinement(config.schedule))
+    policy = schedule_small_policy(families, seed=config.base.seed, feedback=uses_refinement(config.schedule))
     total = config.schedule.total_steps
 
     def report(step: int, row: dict) -> None:

@@ -118,3 +118,16 @@ def _inner(samples: Samples) -> Samples:
     """Samples as their head made them (without the head's label)."""
     return Samples(answers=samples.answers, logprob=samples.logprob, n_tokens=samples.n_tokens,
                    policy_data=samples.policy_data[1], entropy=samples.entropy)
+
+
+def schedule_small_policy(families: Mapping[str, TaskFamily], config: SmallPolicyConfig | None = None,
+                          seed: int = 0, *, feedback: bool = False) -> Any:
+    """The small policy a schedule trains: the plain ``SmallPolicy`` for one family, else a multi-task one.
+
+    One place for ``vecreward train --schedule`` and ``vecreward compare --schedule``, so a schedule gives the same
+    run from either command.
+    """
+    if len(families) == 1:
+        family = next(iter(families.values()))
+        return SmallPolicy(family, family.generate(0), config, seed=seed, feedback=feedback)
+    return MultiTaskSmallPolicy(families, config, seed=seed, feedback=feedback)

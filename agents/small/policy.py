@@ -94,7 +94,8 @@ class SmallPolicy:
         if feedback:  # last, from its own generator: the RNG stream of everything above is untouched
             k = len(family.reward_names)
             fb_gen = torch.Generator().manual_seed(seed * 7919 + 17)
-            self.feedback_layer = torch.nn.Linear(k, self.config.hidden, bias=False)
+            with torch.random.fork_rng(devices=[]):  # its default init draws globally: leave no trace
+                self.feedback_layer = torch.nn.Linear(k, self.config.hidden, bias=False)
             with torch.no_grad():
                 bound = 1.0 / np.sqrt(k)
                 self.feedback_layer.weight.copy_(torch.rand(self.config.hidden, k, generator=fb_gen) * 2 * bound

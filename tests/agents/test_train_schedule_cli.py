@@ -54,3 +54,14 @@ def test_refine_stages_build_a_refining_policy(tmp_path, capsys) -> None:  # noq
     # --refine without a refine stage would be ignored: refused instead
     assert main(["train", "--schedule", "rl:maze:2", "--refine", "1", "--run-dir", str(tmp_path / "x"), *SMALL]) == 2
     assert "refine stages" in capsys.readouterr().out
+
+
+def test_refine_settings_apply_per_stage_not_to_the_base_pipeline(tmp_path, capsys) -> None:  # noqa: ANN001
+    # the run's scheme is set-level (vpo, which refinement cannot run with); the refine stage names grpo
+    argv = ["train", "--aggregator", "vpo", "--refine", "1", "--schedule", "refine:maze:1:grpo > rl:maze:1",
+            "--run-dir", str(tmp_path / "r"), *SMALL]
+    assert main(argv) == 0, capsys.readouterr().out
+    # a refine stage under a set-level scheme is refused, naming the stage
+    assert main(["train", "--refine", "1", "--schedule", "refine:maze:1:vpo", "--run-dir", str(tmp_path / "x"),
+                 *SMALL]) == 2
+    assert "stage 1" in capsys.readouterr().out

@@ -58,6 +58,8 @@ def test_json_file(tmp_path) -> None:
     ("imitate:maze:3:grpo", "imitation stage takes no SCHEME"),
     ("rl:maze+maze:3", "names a task twice"),
     ("rl:structure(K=3:3", "unbalanced"),
+    ("rl:maze(:2", "--schedule: unbalanced"),
+    ("rl:maze:\u0663", "whole number"),
     ("rl:structure(K):3", "KEY=VALUE"),
     ("rl:maze:3:nope", "unknown aggregator"),
     ("rl:maze:3 > ", "MODE:TASKS:STEPS"),
@@ -68,6 +70,13 @@ def test_bad_specs_fail_in_one_line(spec: str, fragment: str) -> None:
         parse_schedule(spec)
     message = str(info.value)
     assert fragment in message and "\n" not in message
+
+
+def test_json_pipeline_must_be_an_object(tmp_path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"stages": [{"mode": "rl", "tasks": ["maze"], "steps": 2, "pipeline": 5}]}))
+    with pytest.raises(ValueError, match="stage 1: pipeline must be an object"):
+        parse_schedule(str(path))
 
 
 def test_parse_task_keeps_commas_in_values() -> None:
