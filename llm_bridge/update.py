@@ -46,7 +46,7 @@ def ppo_update(
     parameters: Iterable[torch.nn.Parameter],
     optimizer: torch.optim.Optimizer,
     token_logprobs: TokenLogprobFn,
-    old_logp: torch.Tensor,
+    old_logp: torch.Tensor | None,
     mask: torch.Tensor,
     advantages: torch.Tensor,
     config: PPOConfig,
@@ -62,7 +62,9 @@ def ppo_update(
         parameters: the trainable parameters (for gradient clipping).
         optimizer: their optimizer.
         token_logprobs: recomputes log-probs and entropies of the sampled tokens for a set of rows.
-        old_logp: [N, T] log-probs at sampling time.
+        old_logp: [N, T] log-probs at sampling time, or None: each minibatch's own log-probs, detached (exact only
+            when the parameters cannot change between sampling and this minibatch: one epoch, one optimizer step,
+            as TRL does with ``num_iterations=1``; it saves the separate old-log-prob pass).
         mask: [N, T] 1 for generated tokens, 0 for padding.
         advantages: [N] one advantage per rollout.
         config: the settings.
@@ -78,9 +80,10 @@ def ppo_update(
         the losses count on-policy tokens only, and ``train/off_policy_prob`` is the mean p of off-policy tokens.
     """
     params = [p for p in parameters if p.requires_grad]
-    n = old_logp.shape[0]
-    if advantages.shape != (n,) or mask.shape != old_logp.shape:
-        raise ValueError(f"shapes: old_logp {tuple(old_logp.shape)}, mask {tuple(mask.shape)}, advantages "
+    n = mask.shape[0]
+    if advantages.shape != (n,) or (old_logp is not None and mask.shape != old_logp.shape):
+        shape = None if old_logp is None else tuple(old_logp.shape)
+        raise ValueError(f"shapes: old_logp {shape}, mask {tuple(mask.shape)}, advantages "
                          f"{tuple(advantages.shape)} (need [N, T], [N, T], [N])")
     if config.kl_coef > 0 and ref_logp is None:
         raise ValueError("kl_coef > 0 needs the reference policy's log-probs")
@@ -91,8 +94,8 @@ def ppo_update(
             raise ValueError(f"off_policy must be bool [N={n}], got {off_policy.dtype} {tuple(off_policy.shape)}")
         if not shaping_gamma > 0:
             raise ValueError(f"shaping_gamma must be > 0, got {shaping_gamma}")
-        off_policy = off_policy.to(old_logp.device)
-    mask = mask.to(old_logp.dtype)
+        off_policy = off_policy.to(mask.device)
+    mask = mask.to(torch.float32 if old_logp is None else old_logp.dtype)
     sums: dict[str, float] = {}
     steps = 0
     for _ in range(config.epochs):
@@ -102,7 +105,8 @@ def ppo_update(
                 continue
             new_logp, entropy = token_logprobs(rows)  # [n, T] each
             m = mask[rows]
-            log_ratio = new_logp - old_logp[rows]
+            old = new_logp.detach() if old_logp is None else old_logp[rows]
+            log_ratio = new_logp - old
             ratio = torch.exp(log_ratio)
             adv = advantages[rows].to(new_logp.dtype)[:, None]  # [n, 1]: the rollout's advantage on every token
             clipped = torch.clamp(ratio, 1.0 - config.clip_range, 1.0 + config.clip_range)

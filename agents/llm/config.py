@@ -50,6 +50,12 @@ class LLMPolicyConfig:
     """Rollouts decoded together in one batched sampling loop."""
     forward_batch_size: int = 32
     """Rows per no-grad forward pass when scoring log-probabilities (old and reference policies)."""
+    share_prompt: bool = True
+    """Run each distinct prompt through the model once per pass and expand its KV cache to the rows that share it
+    (a group's G rollouts): in sampling, in scoring and in the update (gradients flow through the shared prefix)."""
+    reuse_current_logp: bool = True
+    """With one PPO epoch and one minibatch, take the old log-probs as the update's own, detached (TRL's
+    ``num_iterations=1``): the parameters cannot change before the update, so the separate no-grad pass is skipped."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """Where the model runs (auto: cuda when available)."""
     precision: Literal["auto", "fp32", "bf16"] = "auto"

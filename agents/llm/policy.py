@@ -220,6 +220,16 @@ class HFPolicy:
         self.shuffle_generator = torch.Generator().manual_seed(seed + 1)
         self.eos_ids = self._eos_ids()
         self._logits_to_keep = True
+        self._stop_tokens: dict[tuple[str, ...], torch.Tensor | None] = {}
+
+    def _reuses_current_logp(self) -> bool:
+        """Whether the update takes its old log-probs as its own, detached (no separate old-log-prob pass).
+
+        Exact only when the parameters cannot change between sampling and a minibatch's loss: one epoch and one
+        minibatch (gradient accumulation keeps one optimizer step, so it is allowed).
+        """
+        ppo = self.config.ppo
+        return self.config.reuse_current_logp and ppo.epochs == 1 and ppo.minibatches == 1
 
     # ----- prompts --------------------------------------------------------------------------------------------
     def _eos_ids(self) -> set[int]:
@@ -286,9 +296,13 @@ class HFPolicy:
         return contextlib.nullcontext()
 
     @torch.no_grad()
-    def generate(self, prompts: Sequence[str], *, greedy: bool = False, stops: Sequence[str] = ()
-                 ) -> tuple[list[str], _Rollout]:
-        """Complete rendered ``prompts`` (one row each); returns the completion texts and the token rollout."""
+    def generate(self, prompts: Sequence[str], *, greedy: bool = False, stops: Sequence[str] = (),
+                 score: bool = True) -> tuple[list[str], _Rollout]:
+        """Complete rendered ``prompts`` (one row each); returns the completion texts and the token rollout.
+
+        ``old_logp`` holds the teacher-forced log-probs of one scoring pass (``score``), or else the log-probs that
+        the decoding loop drew each token with (the same distribution, computed through the KV cache).
+        """
         rows = self._encode(prompts)
         chunks = []
         size = self.config.generation_batch_size
@@ -296,7 +310,8 @@ class HFPolicy:
             chunks.append(self._generate_chunk(rows[start:start + size], greedy, tuple(stops)))
         texts = [t for chunk in chunks for t in chunk[0]]
         rollout = self._concat([chunk[1] for chunk in chunks])
-        rollout.old_logp = self._score(self.model, rollout)
+        if score:
+            rollout.old_logp = self._score(self.model, rollout)
         return texts, rollout
 
     def _generate_chunk(self, rows: list[list[int]], greedy: bool, stops: tuple[str, ...]
@@ -314,17 +329,22 @@ class HFPolicy:
         generated: list[torch.Tensor] = []
         live_cols: list[torch.Tensor] = []
         entropies: list[torch.Tensor] = []  # [n] per step: the policy's entropy (before top-p), for schedules
+        token_logp: list[torch.Tensor] = []  # [n] per step: log-prob of the drawn token (before top-p)
         tail = 4 * max((len(s) for s in stops), default=0) + 4  # tokens that can hold a stop string (>= 1 byte each)
-        past = None
-        step_ids, pos = ids, _positions(attn)
+        may_stop = self._stop_candidates(stops) if stops else None
+        pos = _positions(attn)
         full_attn = attn
         eos = torch.tensor(sorted(self.eos_ids), dtype=torch.long, device=self.device)
-        for _ in range(self.config.max_new_tokens):
-            with self._autocast():
-                out = self._call(self.model, 1, input_ids=step_ids, attention_mask=full_attn, position_ids=pos,
-                                 past_key_values=past, use_cache=True)
-            past = out.past_key_values
-            logits = out.logits[:, -1].float() / self.config.temperature  # [n, V]
+        last, past = self._prefill(self.model, ids, attn, pos)
+        pos = pos[:, -1:]
+        tok = ids[:, -1]  # replaced by the first draw before any use
+        for step in range(self.config.max_new_tokens):
+            if step > 0:
+                with self._autocast():
+                    out = self._call(self.model, 1, input_ids=tok[:, None], attention_mask=full_attn,
+                                     position_ids=pos, past_key_values=past, use_cache=True)
+                past, last = out.past_key_values, out.logits[:, -1]
+            logits = last.float() / self.config.temperature  # [n, V]
             log_probs = torch.log_softmax(logits, dim=-1)
             entropies.append(-(log_probs.exp() * log_probs).sum(-1) * (~done).float())
             if greedy:
@@ -333,24 +353,29 @@ class HFPolicy:
                 probs = torch.softmax(_top_p_filter(logits, self.config.top_p), dim=-1)
                 tok = torch.multinomial(probs, 1, generator=self.generator)[:, 0]
             live = ~done
+            token_logp.append(log_probs.gather(-1, tok[:, None])[:, 0] * live.float())
             tok = torch.where(live, tok, torch.full_like(tok, pad))
             generated.append(tok)
             live_cols.append(live)
             if eos.numel():
                 done = done | (live & torch.isin(tok, eos))
             if stops:
-                window = torch.stack(generated[-tail:], 1).cpu()
-                for i in torch.nonzero(live & ~done).flatten().tolist():
+                check = live & ~done
+                if may_stop is not None:  # only a token that can end a stop string can complete one
+                    check = check & may_stop[tok.clamp(max=may_stop.numel() - 1)]
+                rows_to_check = torch.nonzero(check).flatten().tolist()
+                window = torch.stack(generated[-tail:], 1).cpu() if rows_to_check else None
+                for i in rows_to_check:
                     recent = self.tokenizer.decode(window[i], skip_special_tokens=False)
                     if any(s in recent for s in stops):
                         done[i] = True
             if bool(done.all()):
                 break
             full_attn = torch.cat([full_attn, live.long()[:, None]], 1)
-            pos = pos[:, -1:] + 1
-            step_ids = tok[:, None]
+            pos = pos + 1
         gen = torch.stack(generated, 1).cpu()  # [n, T]
         mask = torch.stack(live_cols, 1).float().cpu()  # [n, T]
+        sampled_logp = torch.stack(token_logp, 1).float().cpu()  # [n, T]
         entropy = torch.stack(entropies, 1).cpu().sum(1) / mask.sum(1).clamp(min=1.0)  # [n]
         texts = []
         for i in range(n):
@@ -360,7 +385,51 @@ class HFPolicy:
         input_ids = torch.cat([ids.cpu(), gen], 1)
         attention = torch.cat([attn.cpu(), mask.long()], 1)
         return texts, _Rollout(input_ids=input_ids, attention_mask=attention, prompt_len=width, mask=mask,
-                               old_logp=torch.zeros_like(mask), ref_logp=None, entropy=entropy)
+                               old_logp=sampled_logp, ref_logp=None, entropy=entropy)
+
+    def _stop_candidates(self, stops: tuple[str, ...]) -> torch.Tensor | None:
+        """Which tokens can complete one of ``stops``: bool [V] (None: any token can, check every row).
+
+        A stop string is completed by the token that holds its last character, so the loop decodes only rows whose
+        new token contains one of those characters, or a partial UTF-8 sequence (decoded alone: U+FFFD). A stop
+        ending in whitespace is not safe this way (tokenizers merge or strip spaces at piece boundaries).
+        """
+        if stops not in self._stop_tokens:
+            ends = {s[-1] for s in stops}
+            table = None
+            if not any(c.isspace() for c in ends):
+                size = max(len(self.tokenizer), int(getattr(self.model.config, "vocab_size", 0) or 0))
+                pieces = self.tokenizer.batch_decode([[i] for i in range(len(self.tokenizer))],
+                                                     skip_special_tokens=False)
+                flags = [any(c in piece for c in ends) or "\ufffd" in piece for piece in pieces]
+                flags += [True] * (size - len(flags))  # ids the tokenizer does not know: always check
+                table = torch.tensor(flags, dtype=torch.bool, device=self.device)
+            self._stop_tokens[stops] = table
+        return self._stop_tokens[stops]
+
+    def _prefill(self, model: Any, ids: torch.Tensor, attn: torch.Tensor, pos: torch.Tensor
+                 ) -> tuple[torch.Tensor, Any]:
+        """Run left-padded prompts [n, P]: the last position's logits [n, V] and the KV cache of all n rows.
+
+        With ``share_prompt``, each distinct prompt row runs once and its cache is then expanded to the rows that
+        repeat it (``index_select`` on every layer, differentiable, so gradients of the shared prefix sum over its
+        rows): a group's G rollouts share one prompt, which is most of the tokens.
+        """
+        if self.config.share_prompt:
+            key = torch.cat([ids, attn], 1)
+            unique, inverse = torch.unique(key, dim=0, return_inverse=True)
+            if unique.shape[0] < ids.shape[0]:
+                u_ids, u_attn = unique[:, :ids.shape[1]], unique[:, ids.shape[1]:]
+                with self._autocast():
+                    out = self._call(model, 1, input_ids=u_ids, attention_mask=u_attn,
+                                     position_ids=_positions(u_attn), use_cache=True)
+                past = out.past_key_values
+                if hasattr(past, "reorder_cache"):
+                    past.reorder_cache(inverse)
+                    return out.logits[:, -1][inverse], past
+        with self._autocast():
+            out = self._call(model, 1, input_ids=ids, attention_mask=attn, position_ids=pos, use_cache=True)
+        return out.logits[:, -1], out.past_key_values
 
     def _concat(self, parts: list[_Rollout]) -> _Rollout:
         """Stack chunks with different prompt widths P and lengths T (extra left and right padding)."""
@@ -375,9 +444,10 @@ class HFPolicy:
             attn.append(torch.nn.functional.pad(r.attention_mask, (left, right), value=0))
             mask.append(torch.nn.functional.pad(r.mask, (0, right), value=0.0))
         mask_all = torch.cat(mask)
+        old = torch.cat([torch.nn.functional.pad(r.old_logp, (0, t - r.mask.shape[1])) for r in parts])
         entropy = None if any(r.entropy is None for r in parts) else torch.cat([r.entropy for r in parts])
         return _Rollout(input_ids=torch.cat(ids), attention_mask=torch.cat(attn), prompt_len=p, mask=mask_all,
-                        old_logp=torch.zeros_like(mask_all), ref_logp=None, entropy=entropy)
+                        old_logp=old, ref_logp=None, entropy=entropy)
 
     def sample(self, family: TaskFamily, instances: Sequence[Instance], group_size: int, chain_length: int = 1, *,
                greedy: bool = False) -> Samples:
@@ -386,7 +456,7 @@ class HFPolicy:
         text = require(family, TextView, "a language-model policy")
         prompts = [self.render_prompt(text.prompt(inst, m) if m > 1 else text.prompt(inst)) for inst in instances]
         texts, rollout = self.generate([p for p in prompts for _ in range(g)], greedy=greedy,
-                                       stops=self.stop_strings(m, text))
+                                       stops=self.stop_strings(m, text), score=not self._reuses_current_logp())
         if self.config.ppo.kl_coef > 0:
             rollout.ref_logp = self._reference_logp(rollout)
         answers = [texts[i * g:(i + 1) * g] for i in range(b)]  # [B][G]
@@ -402,13 +472,27 @@ class HFPolicy:
         attn = rollout.attention_mask[rows].to(self.device)
         p = rollout.prompt_len
         t = rollout.mask.shape[1]
-        with self._autocast():
-            logits = self._call(model, t + 1, input_ids=ids, attention_mask=attn, position_ids=_positions(attn),
-                                use_cache=False).logits
-        logits = logits[:, -(t + 1):-1].float() / self.config.temperature  # column j predicts generated token j
+        pos = _positions(attn)
+        if self.config.share_prompt:
+            # the prompt once per distinct prompt (its cache expanded to the rows), then the completions after it
+            first, past = self._prefill(model, ids[:, :p], attn[:, :p], pos[:, :p])
+            parts = [first[:, None]]
+            if t > 1:
+                with self._autocast():
+                    rest = self._call(model, t - 1, input_ids=ids[:, p:p + t - 1], attention_mask=attn[:, :p + t - 1],
+                                      position_ids=pos[:, p:p + t - 1], past_key_values=past, use_cache=True).logits
+                parts.append(rest[:, -(t - 1):])
+            logits = torch.cat(parts, 1).float() / self.config.temperature  # column j predicts generated token j
+        else:
+            with self._autocast():
+                logits = self._call(model, t + 1, input_ids=ids, attention_mask=attn, position_ids=pos,
+                                    use_cache=False).logits
+            logits = logits[:, -(t + 1):-1].float() / self.config.temperature  # column j predicts generated token j
         logp_all = torch.log_softmax(logits, dim=-1)  # [n, T, V]
         logp = logp_all.gather(-1, ids[:, p:p + t, None])[..., 0]
-        entropy = -(logp_all.exp() * logp_all).sum(-1)
+        # the entropy is a statistic unless the loss has an entropy bonus: no graph for it then
+        with contextlib.nullcontext() if self.config.ppo.entropy_coef > 0 else torch.no_grad():
+            entropy = -(logp_all.exp() * logp_all).sum(-1)
         mask = rollout.mask[rows].to(self.device)
         return logp * mask, entropy * mask
 
@@ -445,7 +529,9 @@ class HFPolicy:
             rollout = data
         dev = self.device
         adv = torch.as_tensor(np.asarray(advantages, dtype=np.float32).reshape(-1)).to(dev)
-        old, mask = rollout.old_logp.to(dev), rollout.mask.to(dev)
+        # None: the update's own log-probs, detached (one epoch, one minibatch: nothing can change them before)
+        old = None if self._reuses_current_logp() else rollout.old_logp.to(dev)
+        mask = rollout.mask.to(dev)
         ref = None if rollout.ref_logp is None else rollout.ref_logp.to(dev)
         ppo = self.config.ppo
         k = self.config.grad_accumulation
@@ -482,7 +568,8 @@ class HFPolicy:
                 answer = samples.answers[i][int(j)]
                 prompts.append(self.refinement_prompt(text.prompt(inst), answer,
                                                       feedback_text(critic.explain(inst, answer))))
-        texts, rollout = self.generate(prompts, stops=self.stop_strings(1, text))
+        texts, rollout = self.generate(prompts, stops=self.stop_strings(1, text),
+                                       score=not self._reuses_current_logp())
         answers = [texts[i * r:(i + 1) * r] for i in range(b)]  # [B][R]
         entropy = None if rollout.entropy is None else rollout.entropy.reshape(b, r).numpy().astype(np.float32)
         return Samples(answers=answers, logprob=rollout.old_logp.sum(1).reshape(b, r).numpy().astype(np.float32),
@@ -513,7 +600,8 @@ class HFPolicy:
                            attention_mask=torch.cat([attn, again.attention_mask[:, again.prompt_len:]], 1),
                            prompt_len=p, mask=again.mask, old_logp=torch.zeros_like(again.mask), ref_logp=None,
                            entropy=again.entropy)
-        rebased.old_logp = self._score(self.model, rebased)  # the current policy, original context
+        if not self._reuses_current_logp():  # else the update uses its own log-probs: no pass needed
+            rebased.old_logp = self._score(self.model, rebased)  # the current policy, original context
         merged = self._concat([first, rebased])
         merged.old_logp = torch.cat([torch.nn.functional.pad(x.old_logp, (0, merged.mask.shape[1] - x.mask.shape[1]))
                                      for x in (first, rebased)])

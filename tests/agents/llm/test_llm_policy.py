@@ -203,3 +203,78 @@ def test_short_trainer_run_writes_run_dir(tiny_dir: Path, family, tmp_path: Path
     assert (tmp_path / "run" / "config.json").exists()
     assert len(result.history) == 2 and "train/loss" in result.history[-1]
     assert any(k.startswith("eval/") for k in result.last_eval)
+
+
+# ----- the lean step: shared prompts, no separate old-log-prob pass, stop candidates --------------------------------
+def test_shared_prompt_logprobs_and_gradients_match_the_unshared_pass(tiny_dir: Path, family) -> None:  # noqa: ANN001
+    """Each group's prompt runs once; the log-probs and the gradient (through the shared prefix) stay exact."""
+    shared = _policy(tiny_dir, temperature=0.8)
+    plain = _policy(tiny_dir, temperature=0.8, share_prompt=False)
+    prompts = ["a prompt", "a prompt", "another, longer prompt", "a prompt", "another, longer prompt"]
+    texts, rollout = shared.generate(prompts, score=False)
+    rows = torch.tensor([4, 0, 1, 3])  # shuffled, as a minibatch would be
+    grads = []
+    for policy in (shared, plain):
+        logp, _ = policy.token_logprobs(rollout)(rows)
+        policy.model.zero_grad()
+        (logp.sum() * 0.1).backward()
+        grads.append({k: p.grad.clone() for k, p in policy.model.named_parameters() if p.grad is not None})
+        for j, i in enumerate(rows.tolist()):
+            t = int(rollout.mask[i].sum())
+            gen = rollout.input_ids[i, rollout.prompt_len:rollout.prompt_len + t].tolist()
+            torch.testing.assert_close(logp[j, :t].detach(), _direct_logp(policy, prompts[i], gen), atol=1e-5,
+                                       rtol=0)
+            assert shared.tokenizer.decode(gen, skip_special_tokens=True) == texts[i]
+    assert grads[0].keys() == grads[1].keys() and grads[0]
+    for k in grads[0]:
+        torch.testing.assert_close(grads[0][k], grads[1][k], atol=1e-5, rtol=1e-4)
+    # the sampling-time log-probs (kept as old_logp without a scoring pass) are the same distribution's
+    for i, prompt in enumerate(prompts):
+        t = int(rollout.mask[i].sum())
+        gen = rollout.input_ids[i, rollout.prompt_len:rollout.prompt_len + t].tolist()
+        torch.testing.assert_close(rollout.old_logp[i, :t], _direct_logp(shared, prompt, gen), atol=1e-5, rtol=0)
+
+
+def test_shared_prompt_sampling_draws_what_the_unshared_loop_draws(tiny_dir: Path, family) -> None:  # noqa: ANN001
+    instances = family.instances(0, 2)
+    a = _policy(tiny_dir, seed=5).sample(family, instances, 3)
+    b = _policy(tiny_dir, seed=5, share_prompt=False).sample(family, instances, 3)
+    assert a.answers == b.answers  # same generator, same distributions: same draws
+    np.testing.assert_allclose(a.logprob, b.logprob, atol=1e-4)
+    np.testing.assert_allclose(a.entropy, b.entropy, atol=1e-5)
+    assert a.entropy.shape == (2, 3) and np.isfinite(a.entropy).all()
+
+
+def test_one_epoch_update_reuses_current_logprobs(tiny_dir: Path, family) -> None:  # noqa: ANN001
+    """ppo.epochs == 1, one minibatch: no old-log-prob pass, and the same step as with the pass."""
+    from llm_bridge.ppo_config import PPOConfig
+
+    instances = family.instances(0, 2)
+    adv = np.array([[1.0, -1.0, 0.5], [0.5, -0.5, 0.0]], dtype=np.float32)
+    fast = _policy(tiny_dir, lr=1e-3, grad_accumulation=2)
+    slow = _policy(tiny_dir, lr=1e-3, grad_accumulation=2, reuse_current_logp=False)
+    assert fast._reuses_current_logp() and not slow._reuses_current_logp()
+    assert not _policy(tiny_dir, ppo=PPOConfig(epochs=2))._reuses_current_logp()
+    assert not _policy(tiny_dir, ppo=PPOConfig(minibatches=2))._reuses_current_logp()
+    calls = []
+    fast._score = lambda *a: calls.append(a)  # type: ignore[method-assign]
+    s_fast = fast.sample(family, instances, 3)
+    assert not calls  # no scoring pass
+    s_slow = slow.sample(family, instances, 3)
+    assert s_fast.answers == s_slow.answers
+    np.testing.assert_allclose(s_fast.logprob, s_slow.logprob, atol=1e-4)
+    st_fast, st_slow = fast.update(s_fast, adv), slow.update(s_slow, adv)
+    assert st_fast["train/approx_kl"] == 0.0 and st_fast["train/clip_fraction"] == 0.0
+    assert st_fast["train/grad_norm"] == pytest.approx(st_slow["train/grad_norm"], rel=1e-4)
+    for (name, p), q in zip(fast.model.named_parameters(), slow.model.parameters(), strict=True):
+        torch.testing.assert_close(p, q, atol=1e-6, rtol=1e-5, msg=name)
+
+
+def test_stop_candidates_cover_the_tokens_that_end_a_stop(tiny_dir: Path) -> None:
+    policy = _policy(tiny_dir)
+    table = policy._stop_candidates(("</answer>", "\N{EM DASH}"))
+    assert table is not None and table.dtype == torch.bool
+    ids = policy.tokenizer(">a\N{EM DASH}", add_special_tokens=False)["input_ids"]
+    assert table[ids[0]] and not table[ids[1]]
+    assert all(table[i] for i in ids[2:])  # bytes of a multi-byte character: decoded alone they are partial
+    assert policy._stop_candidates(("end\n",)) is None  # a stop ending in whitespace: every row is checked
