@@ -55,6 +55,7 @@ def ppo_update(
     generator: torch.Generator | None = None,
     off_policy: torch.Tensor | None = None,
     shaping_gamma: float = 0.1,
+    shuffle: bool = True,
 ) -> dict[str, float]:
     """Run ``config.epochs`` x ``config.minibatches`` PPO-clip steps.
 
@@ -73,6 +74,8 @@ def ppo_update(
         off_policy: bool [N], rows trained with the shaping weight f(p) = p / (p + gamma) instead of the clipped
             ratio (None: every row on-policy, the plain PPO-clip update).
         shaping_gamma: gamma of the shaping weight (> 0; 0.1 in LUFFY and Critique-GRPO).
+        shuffle: shuffle rows into minibatches (False: contiguous row ranges, e.g. when the minibatches are only the
+            gradient-accumulation pieces of one optimizer step and a caller keeps a group's rows together).
 
     Returns:
         ``train/loss``, ``train/policy_loss``, ``train/kl``, ``train/entropy``, ``train/clip_fraction``,
@@ -99,7 +102,7 @@ def ppo_update(
     sums: dict[str, float] = {}
     steps = 0
     for _ in range(config.epochs):
-        order = torch.randperm(n, generator=generator) if config.minibatches > 1 else torch.arange(n)
+        order = torch.randperm(n, generator=generator) if shuffle and config.minibatches > 1 else torch.arange(n)
         for rows in torch.chunk(order, config.minibatches):
             if rows.numel() == 0:
                 continue

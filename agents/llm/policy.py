@@ -541,9 +541,12 @@ class HFPolicy:
         from dataclasses import replace
 
         accumulating = _AccumulatingOptimizer(self.optimizer, self.params, k, ppo.max_grad_norm)
+        # with one minibatch the k pieces only split one optimizer step for memory: contiguous row ranges keep each
+        # group's rows together, so a piece runs its shared prompt once (shuffled pieces would mix the groups)
         stats = ppo_update(self.params, accumulating, self.token_logprobs(rollout),  # type: ignore[arg-type]
                            old, mask, adv, replace(ppo, minibatches=ppo.minibatches * k, max_grad_norm=0.0),
-                           ref_logp=ref, generator=self.shuffle_generator, **extra)
+                           ref_logp=ref, generator=self.shuffle_generator,
+                           shuffle=ppo.minibatches > 1 or not self.config.share_prompt, **extra)
         accumulating.flush()
         stats["train/grad_norm"] = float(np.mean(accumulating.grad_norms)) if accumulating.grad_norms else 0.0
         return stats

@@ -278,3 +278,14 @@ def test_stop_candidates_cover_the_tokens_that_end_a_stop(tiny_dir: Path) -> Non
     assert table[ids[0]] and not table[ids[1]]
     assert all(table[i] for i in ids[2:])  # bytes of a multi-byte character: decoded alone they are partial
     assert policy._stop_candidates(("end\n",)) is None  # a stop ending in whitespace: every row is checked
+
+
+def test_accumulation_pieces_keep_groups_together(tiny_dir: Path, family) -> None:  # noqa: ANN001
+    """One minibatch split k ways for memory: contiguous pieces, so each runs its group's prompt once."""
+    policy = _policy(tiny_dir, lr=1e-3, grad_accumulation=2)
+    samples = policy.sample(family, family.instances(0, 2), 3)
+    seen: list[list[int]] = []
+    inner = policy.token_logprobs
+    policy.token_logprobs = lambda r: (lambda rows: (seen.append(rows.tolist()), inner(r)(rows))[1])  # type: ignore
+    policy.update(samples, np.array([[1.0, -1.0, 0.5], [0.5, -0.5, 0.0]], dtype=np.float32))
+    assert seen == [[0, 1, 2], [3, 4, 5]]
