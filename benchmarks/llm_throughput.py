@@ -8,8 +8,15 @@ Measured in one run on the same model, prompts, group size and completion budget
    generation and one optimizer step per step, beta = 0 on both sides, the same maze reward functions exported with
    ``llm_bridge.export.as_trl``). The first step of each is a warm-up and is not timed. Target (issue 7): ours
    >= 1.5x TRL on a GPU with a Qwen2-0.5B-shaped model.
-2. **sampling** tokens/s of ``HFPolicy.sample`` (KV cache, explicit generator, then one teacher-forced pass for the
-   log-probabilities) against ``model.generate(do_sample=True)`` (no log-probabilities).
+2. **sampling** tokens/s of ``HFPolicy.sample`` (KV cache, explicit generator, each group's prompt prefilled once)
+   against ``model.generate(do_sample=True)`` (no log-probabilities) on the same B * G prompts.
+3. **old path vs new path**: the same bridge steps with ``share_prompt=False, reuse_current_logp=False`` (every row
+   runs its prompt in every pass, a separate old-log-prob pass), with each piece (sampling with that pass, update)
+   timed, and each piece against its arithmetic bound: the FLOPs from the parameter count (2 per parameter per
+   token forward, 6 forward + backward with full fine-tuning, 4 with LoRA; each group's prompt counted once; the LM
+   head only on completion positions) over the fp32 matmul GFLOP/s measured in the same run.
+4. **peak RSS** after each side (``ru_maxrss``: a process peak, so only the first side measured, ours new, is its
+   own; the others are "at most").
 
 The model is random-initialized from a config (no download): Qwen2-0.5B-shaped by default (meant for a GPU; cuda +
 bf16 when available), a 2-layer GPT-2 with ``--quick`` (seconds on a CPU; numbers meaningless), or any checkpoint
@@ -23,6 +30,7 @@ tokens actually generated.
 from __future__ import annotations
 
 import argparse
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -60,30 +68,69 @@ def sync() -> None:
         torch.cuda.synchronize()
 
 
-def ours_training_rate(path: Path, family: TaskFamily, instances: list, g: int, t: int, steps: int, lr: float
-                       ) -> tuple[float, HFPolicy]:
-    """Generated tokens/s of whole bridge steps (the first step untimed) and the policy."""
+def peak_rss_gb() -> float:
+    """Peak resident memory of this process so far, GB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def matmul_gflops() -> float:
+    """fp32 matmul GFLOP/s on this machine now (the arithmetic bound's rate; best of 5 runs of 1024^3)."""
+    a, b = torch.ones(1024, 1024), torch.ones(1024, 1024)
+    best = 0.0
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(4):
+            a @ b
+        best = max(best, 4 * 2 * 1024**3 / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+def step_flops(model: torch.nn.Module, b: int, g: int, p: int, t: int, lora: bool) -> dict[str, float]:
+    """FLOPs of sampling and of the update, counting each group's prompt once and LM-head logits on completions."""
+    embed = model.get_input_embeddings().weight
+    n = sum(x.numel() for x in model.parameters()) - embed.numel()  # a tied head shares the embedding
+    head = 2.0 * embed.numel()  # per position that needs logits
+    tokens = b * p + b * g * t
+    forward = 2.0 * n * tokens + head * b * g * t
+    return {"sample": forward, "update": forward * (2.0 if lora else 3.0)}
+
+
+def ours_training_rate(path: Path, family: TaskFamily, instances: list, g: int, t: int, steps: int, lr: float, *,
+                       lean: bool = True, lora: bool = False, accumulation: int = 1
+                       ) -> tuple[dict[str, float], HFPolicy]:
+    """Generated tokens/s of whole bridge steps (the first step untimed), seconds per piece, and the policy.
+
+    ``lean=False`` is the old path: every row runs its prompt in every pass, and a separate old-log-prob pass.
+    """
     policy = HFPolicy(LLMPolicyConfig(model=str(path), max_new_tokens=t, stop_at_answer_end=False,
-                                      chat_template=False, generation_batch_size=len(instances) * g, lr=lr), seed=0)
+                                      chat_template=False, generation_batch_size=len(instances) * g, lr=lr,
+                                      lora=lora, grad_accumulation=accumulation, share_prompt=lean,
+                                      reuse_current_logp=lean), seed=0)
     pipeline = PipelineConfig(aggregator="grpo")
     rng = np.random.default_rng(0)
-    tokens, seconds = 0.0, 0.0
+    tokens, seconds, sampling, updating = 0.0, 0.0, 0.0, 0.0
     for step in range(steps + 1):
         sync()
         start = time.perf_counter()
         samples = policy.sample(family, instances, g)
+        sync()
+        sampled = time.perf_counter()
         scored = score(family, instances, samples, view="text")
         advantages = np.asarray(run_pipeline(pipeline, scored.rewards[:, :, 0, :], rng=rng, step=step))
+        scored_at = time.perf_counter()
         policy.update(samples, advantages)
         sync()
         if step > 0:
             seconds += time.perf_counter() - start
+            sampling += sampled - start
+            updating += time.perf_counter() - scored_at
             tokens += float(samples.n_tokens.sum())
-    return tokens / seconds, policy
+    return {"rate": tokens / seconds, "step_s": seconds / steps, "sample_s": sampling / steps,
+            "update_s": updating / steps, "rss_gb": peak_rss_gb()}, policy
 
 
 def trl_training_rate(path: Path, family: TaskFamily, instances: list, g: int, t: int, steps: int, lr: float,
-                      out_dir: Path) -> float | str:
+                      out_dir: Path, *, lora: bool = False, accumulation: int = 1) -> float | str:
     """Generated tokens/s of ``GRPOTrainer`` steps (the first step untimed), or why it could not run."""
     try:
         from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
@@ -108,15 +155,22 @@ def trl_training_rate(path: Path, family: TaskFamily, instances: list, g: int, t
     b = len(instances)
     export = as_trl(family, instances * (steps + 1), conversational=False)  # one batch of B prompts per step
     cuda = torch.cuda.is_available()
-    args = GRPOConfig(output_dir=str(out_dir), per_device_train_batch_size=b * g, num_generations=g,
+    args = GRPOConfig(output_dir=str(out_dir), per_device_train_batch_size=b * g // accumulation,
+                      gradient_accumulation_steps=accumulation, num_generations=g,
                       max_completion_length=t, max_steps=steps + 1, learning_rate=lr, beta=0.0, num_iterations=1,
                       temperature=1.0, use_cpu=not cuda, bf16=cuda, report_to=[], logging_steps=1,
                       save_strategy="no", seed=0, shuffle_dataset=False, disable_tqdm=True)
     model = AutoModelForCausalLM.from_pretrained(path)
     clock = StepClock()
+    peft_config = None
+    if lora:  # the same adapters as LLMPolicyConfig's defaults
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules="all-linear",
+                                 task_type="CAUSAL_LM")
     trainer = GRPOTrainer(model=model, processing_class=AutoTokenizer.from_pretrained(path),
                           reward_funcs=export.reward_funcs, args=args, train_dataset=export.dataset,
-                          callbacks=[clock])
+                          callbacks=[clock], peft_config=peft_config)
     trainer.train()
     lengths = [row["completions/mean_length"] for row in trainer.state.log_history if "completions/mean_length" in row]
     if len(lengths) != steps + 1 or len(clock.times) != steps + 2:
@@ -135,8 +189,17 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=64, help="tokens generated per rollout (at most)")
     parser.add_argument("--steps", type=int, default=3, help="timed training steps per side (after one warm-up)")
     parser.add_argument("--no-trl", action="store_true", help="skip the TRL baseline")
+    parser.add_argument("--no-old", action="store_true", help="skip our old path (every prompt in every row)")
+    parser.add_argument("--lora", action="store_true", help="train LoRA adapters (both sides) instead of all weights")
+    parser.add_argument("--grad-accumulation", type=int, default=1, help="micro-batches per step (both sides)")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     b, g, t, steps = (2, 2, 8, 2) if args.quick else (args.batch, args.group, args.new_tokens, args.steps)
+    k = args.grad_accumulation
+    if (b * g) % k:
+        parser.error(f"--grad-accumulation {k} must divide B * G = {b * g}")
     lr = 1e-6
     with tempfile.TemporaryDirectory() as tmp:
         if args.model:
@@ -147,9 +210,18 @@ def main() -> None:
             path = qwen2_like(Path(tmp) / "qwen2-like")
         family = make_family("maze", size=7)
         instances = family.instances(0, b)
-        ours, policy = ours_training_rate(path, family, instances, g, t, steps, lr)
+        gflops = matmul_gflops()
+        ours, policy = ours_training_rate(path, family, instances, g, t, steps, lr, lora=args.lora, accumulation=k)
+        old = None
+        if not args.no_old:
+            old, _ = ours_training_rate(path, family, instances, g, t, steps, lr, lean=False, lora=args.lora,
+                                        accumulation=k)
         trl = "skipped" if args.no_trl else trl_training_rate(path, family, instances, g, t, steps, lr,
-                                                              Path(tmp) / "trl")
+                                                              Path(tmp) / "trl", lora=args.lora, accumulation=k)
+        trl_rss = peak_rss_gb()
+        p_len = len(policy.tokenizer(policy.render_prompt(family.prompt(instances[0])),
+                                     add_special_tokens=False)["input_ids"])
+        flops = step_flops(policy.model, b, g, p_len, t, args.lora)
 
         prompts = [policy.render_prompt(family.prompt(inst)) for inst in instances for _ in range(g)]
         sync()
@@ -170,15 +242,29 @@ def main() -> None:
 
     mode = "QUICK: not a measurement" if args.quick else "full"
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
-    print(f"device {device} ({policy.device}, bf16 {policy.bf16}); {mode}; B*G = {b * g} rollouts x <= {t} new "
-          f"tokens; {steps} timed steps")
-    print(f"training, ours (sample + score + grpo + PPO update): {ours:12,.0f} tokens/s")
+    print(f"device {device} ({policy.device}, bf16 {policy.bf16}, {torch.get_num_threads()} threads); {mode}; "
+          f"B = {b} prompts of {p_len} tokens, G = {g}, <= {t} new tokens; {'LoRA' if args.lora else 'full FT'}, "
+          f"grad accumulation {k}; {steps} timed steps; matmul {gflops:.0f} GFLOP/s")
+    rate = ours["rate"]
+    print(f"training, ours (sample + score + grpo + PPO update): {rate:12,.1f} tokens/s   "
+          f"step {ours['step_s']:.1f} s = sample {ours['sample_s']:.1f} s + update {ours['update_s']:.1f} s")
+    if old is not None:
+        print(f"training, ours old path (no sharing, old-logp pass):  {old['rate']:12,.1f} tokens/s   "
+              f"step {old['step_s']:.1f} s = sample {old['sample_s']:.1f} s + update {old['update_s']:.1f} s")
+        print(f"new vs old path: {rate / old['rate']:.2f}x  (sample {old['sample_s'] / ours['sample_s']:.2f}x, "
+              f"update {old['update_s'] / ours['update_s']:.2f}x)")
+    bound = {key: value / (gflops * 1e9) for key, value in flops.items()}
+    print(f"arithmetic bound (prompt once per group): sample {bound['sample']:.2f} s, update {bound['update']:.2f} s; "
+          f"ours at {ours['sample_s'] / bound['sample']:.1f}x and {ours['update_s'] / bound['update']:.1f}x, whole "
+          f"step at {ours['step_s'] / sum(bound.values()):.1f}x (target <= 2.5x)")
     if isinstance(trl, float):
-        print(f"training, TRL GRPOTrainer:                           {trl:12,.0f} tokens/s")
-        verdict = "quick run: no verdict" if args.quick else ("met" if ours / trl >= 1.5 else "NOT met")
-        print(f"ours vs TRL: {ours / trl:.2f}x  (target >= 1.5x on a GPU: {verdict})")
+        print(f"training, TRL GRPOTrainer:                           {trl:12,.1f} tokens/s")
+        verdict = "quick run: no verdict" if args.quick else ("met" if rate / trl >= 2.0 else "NOT met")
+        print(f"ours vs TRL: {rate / trl:.2f}x  (target >= 2x: {verdict})")
     else:
         print(f"training, TRL GRPOTrainer: {trl}")
+    old_rss = "" if old is None else f", after our old path <= {old['rss_gb']:.2f} GB"
+    print(f"peak RSS: ours {ours['rss_gb']:.2f} GB{old_rss}, after TRL <= {trl_rss:.2f} GB (target <= 6 GB)")
     print(f"sampling, HFPolicy.sample (with log-probs):          {sampled:12,.0f} tokens/s")
     print(f"sampling, model.generate (no log-probs):             {baseline:12,.0f} tokens/s")
     print(f"sampling vs generate: {sampled / baseline:.2f}x")
