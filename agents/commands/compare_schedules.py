@@ -129,7 +129,7 @@ def run(args: Any, console: Any) -> int:
             for label, family in families.items():
                 require(family, StructuredView, f"schedule {name} task {label}, since compare trains the small "
                         "policy,")
-            check_schedule(schedule, families, base, pipeline_filler(schedule.total_steps))
+            check_schedule(schedule, families, base, pipeline_filler())
         specs = schedule_specs(schedules, list(range(args.seeds)), base)
         jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
         if jobs < 1:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only: the command imports its heavy modules when it runs
+    from llm_bridge.pipeline import PipelineConfig
+    from llm_bridge.schedule import PipelineFor
+    from llm_bridge.schedule_spec import Stage, TaskRef
+    from vecreward_envs.protocols import TaskFamily
 
 SCHEDULE_HELP = (
     "train through stages instead of one task: STAGE > STAGE > ..., each MODE:TASKS:STEPS[:SCHEME] with MODE "
@@ -17,14 +23,19 @@ SCHEDULE_HELP = (
     "do not apply")
 
 
-def pipeline_filler(total_steps: int) -> Any:
-    """The ``PipelineFor`` that fills what a stage's scheme needs from each family (success objectives, steps)."""
+def pipeline_filler() -> PipelineFor:
+    """The ``PipelineFor`` that fills what a stage's scheme needs from each family.
+
+    That is the family's success objectives, and the stage's steps as the total: rvpo's temperature schedule spans
+    the stage, which hands it its step within the stage.
+    """
     import dataclasses
 
     from agents.compare.grid import scheme_params
 
-    def fill(stage: Any, task: Any, family: Any) -> Any:
+    def fill(stage: Stage, task: TaskRef, family: TaskFamily) -> PipelineConfig:
         pipeline = stage.pipeline
+        assert pipeline is not None  # RL and refine stages always carry one (parse_schedule fills the run's)
         missing = {k: v for k, v in scheme_params(pipeline.aggregator, family, stage.steps).items()
                    if k not in pipeline.aggregator_params}
         if not missing:
@@ -60,7 +71,7 @@ def run(args: argparse.Namespace, console: Any, config: Any, policy_config: Any)
             raise ValueError("--refine sets the refine stages' R, and this schedule has none: write a stage as "
                              "refine:TASKS:STEPS, e.g. 'imitate:maze:100 > refine:maze:200'")
         families = schedule_families(schedule)
-        filler = pipeline_filler(schedule.total_steps)
+        filler = pipeline_filler()
         check_schedule(schedule, families, config, filler, refine)
         from vecreward_envs.protocols import StructuredView, TextView, require
 

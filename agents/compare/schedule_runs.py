@@ -87,7 +87,7 @@ def run_schedule_one(run_id: str, config_dict: Mapping[str, Any], run_dir: Path,
     started = time.perf_counter()
     result = run_schedule(config.schedule, policy, families, config.base, run_dir, resume=run_dir.exists(),
                           progress=False, tensorboard=True, metric=config.metric,
-                          pipeline_for=pipeline_filler(total), on_step=report)
+                          pipeline_for=pipeline_filler(), on_step=report)
     for note in result.notes:
         print(f"{run_id}: {note}", flush=True)
     name = run_id.split("/")[1] if run_id.count("/") >= 2 else run_id
