@@ -27,8 +27,23 @@ def offline_wandb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def _records(run_dir: Path) -> list:
-    """The protobuf records of an offline run's ``run-*.wandb`` file (wandb's LevelDB-style log format)."""
+def _records(run_dir: Path, wait_s: float = 20.0) -> list:
+    """The protobuf records of an offline run's ``run-*.wandb`` file (wandb's LevelDB-style log format).
+
+    W&B's service process writes the file; on a saturated machine its records can land a moment after ``finish()``
+    returns (seen once in a full-suite run: the file held only its header), so the read is retried for ``wait_s``.
+    """
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        records = _read_records(run_dir)
+        if any(r.WhichOneof("record_type") == "run" for r in records) or time.monotonic() > deadline:
+            return records
+        time.sleep(0.5)
+
+
+def _read_records(run_dir: Path) -> list:
     from wandb.proto import wandb_internal_pb2 as pb
 
     [path] = run_dir.glob("run-*.wandb")
