@@ -37,7 +37,7 @@ from llm_bridge.policy import Policy
 from llm_bridge.refinement import RefineConfig, check_refinement
 from llm_bridge.run_logging import RunLogger
 from llm_bridge.schedule_spec import Schedule, Stage, TaskRef
-from llm_bridge.trainer import TrainConfig, evaluate, rl_step
+from llm_bridge.trainer import TrainConfig, evaluate, progress_bar, restore_run, rl_step
 from llm_bridge.transfer_metrics import backward_transfer, forgetting, pairwise_transfer
 from vecreward_envs.protocols import Demonstrations, JointPlay, TaskFamily, require, supports
 
@@ -220,21 +220,10 @@ def run_schedule(schedule: Schedule, policy: Policy, families: Mapping[str, Task
     aggregator_rng = np.random.default_rng([base.seed, 2])
     start = 0
     state: dict[str, Any] = {"scores": [], "entropy": [], "initial": None, "final": {}}
-    checkpoint = logger.load_checkpoint() if resume else None
+    checkpoint = restore_run(logger, policy, run_dir, resume, instance_rng, aggregator_rng)
     if checkpoint is not None:
-        try:
-            policy.load_state_dict(checkpoint["policy"])
-        except (RuntimeError, KeyError, ValueError, TypeError) as exc:
-            logger.close()
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-            raise ValueError(f"cannot resume {run_dir}: its checkpoint does not fit this policy: {first}") from None
-        instance_rng.bit_generator.state = checkpoint["instance_rng"]
-        aggregator_rng.bit_generator.state = checkpoint["aggregator_rng"]
         start = checkpoint["step"] + 1
         state = checkpoint["schedule_state"]
-        logger.truncate_after(checkpoint["step"])
-    elif resume:
-        logger.truncate_after(-1)
 
     def evaluate_all() -> dict[str, dict[str, float]]:
         out = {}
@@ -248,7 +237,7 @@ def run_schedule(schedule: Schedule, policy: Policy, families: Mapping[str, Task
         initial = evaluate_all()
         state["initial"] = [initial[label].get(metric, float("nan")) for label in labels]
     started = time.perf_counter()
-    bar = _progress(progress, schedule.total_steps, start)
+    bar = progress_bar(progress, schedule.total_steps, start)
     try:
         for step in range(start, schedule.total_steps):
             stage_index, stage_step = schedule.stage_at(step)
@@ -321,15 +310,3 @@ def _atomic_json(path: Path, data: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=1, default=float))
     os.replace(tmp, path)
-
-
-def _progress(enabled: bool, total: int, start: int) -> tuple[Any, Any] | None:
-    if not enabled:
-        return None
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), TextColumn("ETA"),
-                   TimeRemainingColumn())
-    task = bar.add_task("schedule", total=total, completed=start)
-    bar.start()
-    return bar, task

@@ -277,23 +277,11 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
     start = 0
     last_eval: dict[str, float] = {}
     last_eval_rewards: np.ndarray | None = None
-    checkpoint = logger.load_checkpoint() if resume else None
+    checkpoint = restore_run(logger, policy, run_dir, resume, instance_rng, aggregator_rng)
     if checkpoint is not None:
-        try:
-            policy.load_state_dict(checkpoint["policy"])
-        except (RuntimeError, KeyError, ValueError, TypeError) as exc:
-            logger.close()
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-            raise ValueError(f"cannot resume {run_dir}: its checkpoint does not fit this policy (were the policy's "
-                             f"options changed?): {first}") from None
-        instance_rng.bit_generator.state = checkpoint["instance_rng"]
-        aggregator_rng.bit_generator.state = checkpoint["aggregator_rng"]
         start = checkpoint["step"] + 1
         last_eval = checkpoint.get("last_eval", {})
         last_eval_rewards = checkpoint.get("last_eval_rewards")
-        logger.truncate_after(checkpoint["step"])
-    elif resume:
-        logger.truncate_after(-1)
     if start == 0 and demonstrations is not None:
         demo_rng = np.random.default_rng([config.seed, 3])
         for _ in range(config.warm_start_steps):
@@ -303,7 +291,7 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
             policy.imitate(family, batch, demos)
 
     started = time.perf_counter()
-    bar = _progress(progress, config.steps, start)
+    bar = progress_bar(progress, config.steps, start)
     try:
         for step in range(start, config.steps):
             instances = [train_pool[i] for i in instance_rng.integers(len(train_pool), size=config.batch_size)]
@@ -333,6 +321,34 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
     return TrainResult(run_dir=Path(run_dir), last_eval=last_eval, history=logger.read_metrics(),
                        seconds=time.perf_counter() - started, last_eval_rewards=last_eval_rewards,
                        notes=list(logger.notes), wandb_dir=logger.wandb.path if logger.wandb is not None else None)
+
+
+def restore_run(logger: RunLogger, policy: Policy, run_dir: str | Path, resume: bool,
+                instance_rng: np.random.Generator, aggregator_rng: np.random.Generator) -> dict[str, Any] | None:
+    """With ``resume``: the last good checkpoint, restored into the policy and the two generators (None: none).
+
+    The metrics file is cut back to the checkpoint's step (a killed run logged steps it will redo), or emptied when
+    there is no checkpoint. Shared by ``train`` and ``llm_bridge.schedule.run_schedule``.
+
+    Raises:
+        ValueError: one line, when the checkpoint does not fit the policy (its options were changed).
+    """
+    checkpoint = logger.load_checkpoint() if resume else None
+    if checkpoint is None:
+        if resume:
+            logger.truncate_after(-1)
+        return None
+    try:
+        policy.load_state_dict(checkpoint["policy"])
+    except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+        logger.close()
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise ValueError(f"cannot resume {run_dir}: its checkpoint does not fit this policy (were the policy's "
+                         f"options changed?): {first}") from None
+    instance_rng.bit_generator.state = checkpoint["instance_rng"]
+    aggregator_rng.bit_generator.state = checkpoint["aggregator_rng"]
+    logger.truncate_after(checkpoint["step"])
+    return checkpoint
 
 
 def rl_step(policy: Policy, family: TaskFamily, instances: Sequence[Instance], config: TrainConfig,
@@ -400,7 +416,8 @@ def _step_metrics(family: TaskFamily, names: tuple[str, ...], rewards: np.ndarra
     return row
 
 
-def _progress(enabled: bool, total: int, start: int) -> tuple[Any, Any] | None:
+def progress_bar(enabled: bool, total: int, start: int) -> tuple[Any, Any] | None:
+    """A started rich progress bar with ETA and its task (None when disabled); ``train`` and schedules use it."""
     if not enabled:
         return None
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
