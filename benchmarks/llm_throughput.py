@@ -30,6 +30,7 @@ tokens actually generated.
 from __future__ import annotations
 
 import argparse
+import gc
 import resource
 import tempfile
 import time
@@ -179,6 +180,35 @@ def trl_training_rate(path: Path, family: TaskFamily, instances: list, g: int, t
     return tokens / (clock.times[-1] - clock.times[1])
 
 
+LINES: list[str] = []
+
+
+def show(line: str) -> None:
+    """Print a result as soon as it is measured (a long run that is stopped keeps what it had) and keep it."""
+    LINES.append(line)
+    print(line, flush=True)
+
+
+def sampler_rates(policy: HFPolicy, family: TaskFamily, instances: list, g: int, t: int) -> tuple[float, float]:
+    """Generated tokens/s of ``HFPolicy.sample`` and of ``model.generate(do_sample=True)`` on the same prompts."""
+    prompts = [policy.render_prompt(family.prompt(inst)) for inst in instances for _ in range(g)]
+    sync()
+    start = time.perf_counter()
+    samples = policy.sample(family, instances, g)
+    sync()
+    sampled = float(samples.n_tokens.sum()) / (time.perf_counter() - start)
+    tok = policy.tokenizer
+    batch = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(policy.device)
+    with torch.no_grad(), policy._autocast():
+        sync()
+        start = time.perf_counter()
+        out = policy.model.generate(**batch, do_sample=True, max_new_tokens=t, pad_token_id=tok.pad_token_id)
+        sync()
+    new = out[:, batch["input_ids"].shape[1]:]
+    generated = float((new != tok.pad_token_id).sum())  # generate pads rows that ended at EOS
+    return sampled, generated / (time.perf_counter() - start)
+
+
 def main() -> None:
     """Measure and print the training rates (ours vs TRL) and the sampling rates (ours vs generate)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -211,64 +241,48 @@ def main() -> None:
         family = make_family("maze", size=7)
         instances = family.instances(0, b)
         gflops = matmul_gflops()
+        mode = "QUICK: not a measurement" if args.quick else "full"
+        device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
         ours, policy = ours_training_rate(path, family, instances, g, t, steps, lr, lora=args.lora, accumulation=k)
-        old = None
+        p_len = len(policy.tokenizer(policy.render_prompt(family.prompt(instances[0])),
+                                     add_special_tokens=False)["input_ids"])
+        show(f"device {device} ({policy.device}, bf16 {policy.bf16}, {torch.get_num_threads()} threads); {mode}; "
+             f"B = {b} prompts of {p_len} tokens, G = {g}, <= {t} new tokens; "
+             f"{'LoRA' if args.lora else 'full FT'}, grad accumulation {k}; {steps} timed steps; "
+             f"matmul {gflops:.0f} GFLOP/s")
+        rate = ours["rate"]
+        show(f"training, ours (sample + score + grpo + PPO update): {rate:12,.1f} tokens/s   "
+             f"step {ours['step_s']:.1f} s = sample {ours['sample_s']:.1f} s + update {ours['update_s']:.1f} s")
+        bound = {key: value / (gflops * 1e9) for key, value in step_flops(policy.model, b, g, p_len, t,
+                                                                         args.lora).items()}
+        show(f"arithmetic bound (prompt once per group): sample {bound['sample']:.2f} s, update "
+             f"{bound['update']:.2f} s; ours at {ours['sample_s'] / bound['sample']:.1f}x and "
+             f"{ours['update_s'] / bound['update']:.1f}x, whole step at {ours['step_s'] / sum(bound.values()):.1f}x "
+             "(target <= 2.5x)")
+        show(f"peak RSS after ours: {ours['rss_gb']:.2f} GB (target <= 6 GB)")
+        sampled, baseline = sampler_rates(policy, family, instances, g, t)
+        show(f"sampling, HFPolicy.sample (with log-probs):          {sampled:12,.1f} tokens/s")
+        show(f"sampling, model.generate (no log-probs):             {baseline:12,.1f} tokens/s")
+        show(f"sampling vs generate: {sampled / baseline:.2f}x  (target >= 1x)")
+        del policy  # the next sides load their own model: do not hold two in memory
+        gc.collect()
         if not args.no_old:
             old, _ = ours_training_rate(path, family, instances, g, t, steps, lr, lean=False, lora=args.lora,
                                         accumulation=k)
+            gc.collect()
+            show(f"training, ours old path (no sharing, old-logp pass):  {old['rate']:12,.1f} tokens/s   "
+                 f"step {old['step_s']:.1f} s = sample {old['sample_s']:.1f} s + update {old['update_s']:.1f} s")
+            show(f"new vs old path: {rate / old['rate']:.2f}x  (sample {old['sample_s'] / ours['sample_s']:.2f}x, "
+                 f"update {old['update_s'] / ours['update_s']:.2f}x); peak RSS so far {old['rss_gb']:.2f} GB")
         trl = "skipped" if args.no_trl else trl_training_rate(path, family, instances, g, t, steps, lr,
                                                               Path(tmp) / "trl", lora=args.lora, accumulation=k)
-        trl_rss = peak_rss_gb()
-        p_len = len(policy.tokenizer(policy.render_prompt(family.prompt(instances[0])),
-                                     add_special_tokens=False)["input_ids"])
-        flops = step_flops(policy.model, b, g, p_len, t, args.lora)
-
-        prompts = [policy.render_prompt(family.prompt(inst)) for inst in instances for _ in range(g)]
-        sync()
-        start = time.perf_counter()
-        samples = policy.sample(family, instances, g)
-        sync()
-        sampled = float(samples.n_tokens.sum()) / (time.perf_counter() - start)
-        tok = policy.tokenizer
-        batch = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(policy.device)
-        with torch.no_grad(), policy._autocast():
-            sync()
-            start = time.perf_counter()
-            out = policy.model.generate(**batch, do_sample=True, max_new_tokens=t, pad_token_id=tok.pad_token_id)
-            sync()
-        new = out[:, batch["input_ids"].shape[1]:]
-        generated = float((new != tok.pad_token_id).sum())  # generate pads rows that ended at EOS
-        baseline = generated / (time.perf_counter() - start)
-
-    mode = "QUICK: not a measurement" if args.quick else "full"
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
-    print(f"device {device} ({policy.device}, bf16 {policy.bf16}, {torch.get_num_threads()} threads); {mode}; "
-          f"B = {b} prompts of {p_len} tokens, G = {g}, <= {t} new tokens; {'LoRA' if args.lora else 'full FT'}, "
-          f"grad accumulation {k}; {steps} timed steps; matmul {gflops:.0f} GFLOP/s")
-    rate = ours["rate"]
-    print(f"training, ours (sample + score + grpo + PPO update): {rate:12,.1f} tokens/s   "
-          f"step {ours['step_s']:.1f} s = sample {ours['sample_s']:.1f} s + update {ours['update_s']:.1f} s")
-    if old is not None:
-        print(f"training, ours old path (no sharing, old-logp pass):  {old['rate']:12,.1f} tokens/s   "
-              f"step {old['step_s']:.1f} s = sample {old['sample_s']:.1f} s + update {old['update_s']:.1f} s")
-        print(f"new vs old path: {rate / old['rate']:.2f}x  (sample {old['sample_s'] / ours['sample_s']:.2f}x, "
-              f"update {old['update_s'] / ours['update_s']:.2f}x)")
-    bound = {key: value / (gflops * 1e9) for key, value in flops.items()}
-    print(f"arithmetic bound (prompt once per group): sample {bound['sample']:.2f} s, update {bound['update']:.2f} s; "
-          f"ours at {ours['sample_s'] / bound['sample']:.1f}x and {ours['update_s'] / bound['update']:.1f}x, whole "
-          f"step at {ours['step_s'] / sum(bound.values()):.1f}x (target <= 2.5x)")
     if isinstance(trl, float):
-        print(f"training, TRL GRPOTrainer:                           {trl:12,.1f} tokens/s")
+        show(f"training, TRL GRPOTrainer:                           {trl:12,.1f} tokens/s")
         verdict = "quick run: no verdict" if args.quick else ("met" if rate / trl >= 2.0 else "NOT met")
-        print(f"ours vs TRL: {rate / trl:.2f}x  (target >= 2x: {verdict})")
+        show(f"ours vs TRL: {rate / trl:.2f}x  (target >= 2x: {verdict}); peak RSS so far {peak_rss_gb():.2f} GB")
     else:
-        print(f"training, TRL GRPOTrainer: {trl}")
-    old_rss = "" if old is None else f", after our old path <= {old['rss_gb']:.2f} GB"
-    print(f"peak RSS: ours {ours['rss_gb']:.2f} GB{old_rss}, after TRL <= {trl_rss:.2f} GB (target <= 6 GB)")
-    print(f"sampling, HFPolicy.sample (with log-probs):          {sampled:12,.0f} tokens/s")
-    print(f"sampling, model.generate (no log-probs):             {baseline:12,.0f} tokens/s")
-    print(f"sampling vs generate: {sampled / baseline:.2f}x")
-
+        show(f"training, TRL GRPOTrainer: {trl}")
+    print("\n".join(LINES))  # the summary again, after TRL's own logging
 
 if __name__ == "__main__":
     main()
