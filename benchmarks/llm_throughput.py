@@ -267,8 +267,8 @@ def main() -> None:
         del policy  # the next sides load their own model: do not hold two in memory
         gc.collect()
         if not args.no_old:
-            old, _ = ours_training_rate(path, family, instances, g, t, steps, lr, lean=False, lora=args.lora,
-                                        accumulation=k)
+            old = ours_training_rate(path, family, instances, g, t, steps, lr, lean=False, lora=args.lora,
+                                     accumulation=k)[0]  # its policy is dropped here, before TRL loads a model
             gc.collect()
             show(f"training, ours old path (no sharing, old-logp pass):  {old['rate']:12,.1f} tokens/s   "
                  f"step {old['step_s']:.1f} s = sample {old['sample_s']:.1f} s + update {old['update_s']:.1f} s")
