@@ -6,8 +6,8 @@ Measured in one run on the same model, prompts, group size and completion budget
    PPO-clip update) of our bridge (``HFPolicy.sample`` -> ``llm_bridge.rollout.score`` -> ``run_pipeline`` ->
    ``HFPolicy.update``) and of TRL's ``GRPOTrainer`` (``trainer.train()`` for the same number of steps, one
    generation and one optimizer step per step, beta = 0 on both sides, the same maze reward functions exported with
-   ``llm_bridge.export.as_trl``). The first step of each is a warm-up and is not timed. Target (issue 7): ours
-   >= 1.5x TRL on a GPU with a Qwen2-0.5B-shaped model.
+   ``llm_bridge.export.as_trl``). The first step of each is a warm-up and is not timed. Targets: ours
+   >= 1.5x TRL on a GPU with a Qwen2-0.5B-shaped model (issue 7); >= 2x with SmolLM2-135M on the CPU (issue 18).
 2. **sampling** tokens/s of ``HFPolicy.sample`` (KV cache, explicit generator, each group's prompt prefilled once)
    against ``model.generate(do_sample=True)`` (no log-probabilities) on the same B * G prompts.
 3. **old path vs new path**: the same bridge steps with ``share_prompt=False, reuse_current_logp=False`` (every row
