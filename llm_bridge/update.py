@@ -56,6 +56,7 @@ def ppo_update(
     off_policy: torch.Tensor | None = None,
     shaping_gamma: float = 0.1,
     shuffle: bool = True,
+    accumulation: int = 1,
 ) -> dict[str, float]:
     """Run ``config.epochs`` x ``config.minibatches`` PPO-clip steps.
 
@@ -76,6 +77,12 @@ def ppo_update(
         shaping_gamma: gamma of the shaping weight (> 0; 0.1 in LUFFY and Critique-GRPO).
         shuffle: shuffle rows into minibatches (False: contiguous row ranges, e.g. when the minibatches are only the
             gradient-accumulation pieces of one optimizer step and a caller keeps a group's rows together).
+        accumulation: consecutive minibatches that make one optimizer step (an optimizer that sums their gradients
+            and divides by their count, as ``HFPolicy``'s gradient accumulation does). Each piece's loss is then
+            normalized by the whole window's tokens (``token_mean``) or rows (``sequence_mean``) and multiplied by
+            the window's piece count, so the step is exactly the window's full-batch loss gradient however unequal
+            the pieces (a per-piece mean would weight the rows of a smaller piece more). 1: every minibatch its own
+            step, the loss as before.
 
     Returns:
         ``train/loss``, ``train/policy_loss``, ``train/kl``, ``train/entropy``, ``train/clip_fraction``,
@@ -98,14 +105,30 @@ def ppo_update(
         if not shaping_gamma > 0:
             raise ValueError(f"shaping_gamma must be > 0, got {shaping_gamma}")
         off_policy = off_policy.to(mask.device)
+    if isinstance(accumulation, bool) or not isinstance(accumulation, int) or accumulation < 1:
+        raise ValueError(f"accumulation must be an int >= 1, got {accumulation!r}")
+    if old_logp is None and (config.epochs != 1 or config.minibatches > accumulation):
+        raise ValueError("old_logp=None (each minibatch's own log-probs) is exact only when the parameters cannot "
+                         "change before a minibatch: one epoch, and every minibatch inside one accumulation window; "
+                         f"got epochs={config.epochs}, minibatches={config.minibatches}, accumulation={accumulation}")
     mask = mask.to(torch.float32 if old_logp is None else old_logp.dtype)
     sums: dict[str, float] = {}
     steps = 0
     for _ in range(config.epochs):
         order = torch.randperm(n, generator=generator) if shuffle and config.minibatches > 1 else torch.arange(n)
-        for rows in torch.chunk(order, config.minibatches):
-            if rows.numel() == 0:
-                continue
+        # tensor_split: exactly `minibatches` pieces, so each window holds `accumulation` of them, as the optimizer
+        # counts (torch.chunk can return fewer); chunk where nothing accumulates, as before
+        split = torch.tensor_split if accumulation > 1 else torch.chunk
+        pieces = [rows for rows in split(order, config.minibatches) if rows.numel() > 0]
+        windows = [pieces[i:i + accumulation] for i in range(0, len(pieces), accumulation)]
+        scale = {}  # piece index -> (window normalizer, pieces in its window)
+        for w, window in enumerate(windows):
+            rows_all = torch.cat(window)
+            norm = (mask[rows_all].sum().clamp(min=1.0) if config.loss_aggregation == "token_mean"
+                    else torch.tensor(float(rows_all.numel())))
+            for j in range(len(window)):
+                scale[w * accumulation + j] = (norm, len(window))
+        for index, rows in enumerate(pieces):
             new_logp, entropy = token_logprobs(rows)  # [n, T] each
             m = mask[rows]
             old = new_logp.detach() if old_logp is None else old_logp[rows]
@@ -128,7 +151,13 @@ def ppo_update(
                 loss_tok = loss_tok + config.kl_coef * kl_tok
             loss = _aggregate(loss_tok, m, config.loss_aggregation)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            if accumulation == 1:
+                loss.backward()
+            else:  # this piece's share of its window's loss, times the pieces the optimizer will average over
+                norm, count = scale[index]
+                per_row = (loss_tok * m).sum(dim=1) if config.loss_aggregation == "token_mean" else \
+                    (loss_tok * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
+                (per_row.sum() / norm * count).backward()
             if config.max_grad_norm > 0:
                 grad_norm = torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
             else:

@@ -546,7 +546,7 @@ class HFPolicy:
         stats = ppo_update(self.params, accumulating, self.token_logprobs(rollout),  # type: ignore[arg-type]
                            old, mask, adv, replace(ppo, minibatches=ppo.minibatches * k, max_grad_norm=0.0),
                            ref_logp=ref, generator=self.shuffle_generator,
-                           shuffle=ppo.minibatches > 1 or not self.config.share_prompt, **extra)
+                           shuffle=ppo.minibatches > 1 or not self.config.share_prompt, accumulation=k, **extra)
         accumulating.flush()
         stats["train/grad_norm"] = float(np.mean(accumulating.grad_norms)) if accumulating.grad_norms else 0.0
         return stats

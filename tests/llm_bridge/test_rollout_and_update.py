@@ -60,3 +60,63 @@ def test_ppo_update_moves_probability_towards_positive_advantage() -> None:
 def test_ppo_config_validation(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         PPOConfig(**kwargs)
+
+
+def test_accumulation_windows_give_the_full_batch_gradient_with_unequal_pieces() -> None:
+    """7 rows in 3 accumulation pieces (3, 2, 2 rows) of one step: the averaged gradient equals the full batch's."""
+    import torch
+
+    from llm_bridge.ppo_config import PPOConfig
+    from llm_bridge.update import ppo_update
+
+    torch.manual_seed(0)
+    n, t = 7, 5
+    base = torch.randn(n, t)
+    mask = (torch.rand(n, t) > 0.3).float()
+    mask[:, 0] = 1.0
+    adv = torch.randn(n)
+
+    class Recorder:
+        """Sums the pieces' gradients and averages them at the end of the window (as gradient accumulation does)."""
+
+        def __init__(self, param: torch.nn.Parameter, pieces: int) -> None:
+            self.param, self.pieces, self.pending, self.grads = param, pieces, 0, []
+
+        def zero_grad(self, set_to_none: bool = True) -> None:
+            if self.pending == 0:
+                self.param.grad = None
+
+        def step(self) -> None:
+            self.pending += 1
+            if self.pending == self.pieces:
+                self.grads.append(self.param.grad.clone() / self.pieces)
+                self.pending = 0
+
+    for aggregation in ("token_mean", "sequence_mean"):
+        grads = []
+        for pieces in (1, 3):
+            theta = torch.nn.Parameter(torch.zeros(n, t))
+            rec = Recorder(theta, pieces)
+
+            def logprobs(rows: torch.Tensor, theta: torch.nn.Parameter = theta) -> tuple[torch.Tensor, torch.Tensor]:
+                lp = torch.nn.functional.logsigmoid(base[rows] + theta[rows]) * mask[rows]
+                return lp, torch.zeros_like(lp)
+
+            config = PPOConfig(minibatches=pieces, max_grad_norm=0.0, loss_aggregation=aggregation)
+            ppo_update([theta], rec, logprobs, None, mask, adv, config, shuffle=False,  # type: ignore[arg-type]
+                       accumulation=pieces)
+            grads.append(rec.grads[0])
+        torch.testing.assert_close(grads[1], grads[0])
+
+
+def test_reused_log_probs_are_refused_where_the_parameters_change_in_between() -> None:
+    import pytest
+    import torch
+
+    from llm_bridge.ppo_config import PPOConfig
+    from llm_bridge.update import ppo_update
+
+    mask = torch.ones(4, 2)
+    with pytest.raises(ValueError, match="old_logp=None"):
+        ppo_update([], None, lambda rows: (mask[rows], mask[rows]), None, mask, torch.zeros(4),  # type: ignore[arg-type]
+                   PPOConfig(epochs=2))
