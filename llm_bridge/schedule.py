@@ -297,15 +297,6 @@ def run_schedule(schedule: Schedule, policy: Policy, families: Mapping[str, Task
     return result
 
 
-def read_schedule_result(run_dir: str | Path) -> dict[str, Any] | None:
-    """A finished run's ``schedule.json`` (None when missing or unreadable)."""
-    try:
-        data = json.loads((Path(run_dir) / "schedule.json").read_text())
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def _atomic_json(path: Path, data: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=1, default=float))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from llm_bridge.aggregators import get_spec, run_params, scheme_names
 from llm_bridge.pipeline import PipelineConfig
 from llm_bridge.trainer import TrainConfig
 from vecreward_envs.protocols import Demonstrations, SuccessObjectives, TaskFamily, require, supports
+
+if TYPE_CHECKING:  # annotations only (schedule_runs imports this module)
+    from agents.compare.schedule_runs import ScheduleRunConfig
 
 BudgetName = Literal["quick", "standard", "full"]
 
@@ -75,9 +78,12 @@ class RunSpec:
     """One training run of the grid."""
 
     task: str
+    """The task family (``schedule`` for a schedule run, whose tasks are in its config)."""
     aggregator: str
+    """The scheme (a schedule run: the schedule's name)."""
     seed: int
-    config: TrainConfig
+    config: TrainConfig | ScheduleRunConfig
+    """What the worker trains: one run's config, or a schedule (``agents.compare.schedule_runs``)."""
 
     @property
     def run_id(self) -> str:

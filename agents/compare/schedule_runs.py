@@ -64,7 +64,7 @@ def schedule_specs(schedules: Mapping[str, Schedule], seeds: Sequence[int], base
             raise ValueError(f"schedule name {name!r}: use letters, digits, - and _")
         for seed in seeds:
             config = ScheduleRunConfig(schedule, dataclasses.replace(base, seed=seed))
-            specs.append(RunSpec(SCHEDULE_TASK, name, seed, config))  # type: ignore[arg-type]
+            specs.append(RunSpec(SCHEDULE_TASK, name, seed, config))
     return specs
 
 
