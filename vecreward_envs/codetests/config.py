@@ -27,6 +27,7 @@ GROUPS: tuple[str, ...] = ("basic", "empty", "single", "negative", "duplicates",
 
 Granularity = Literal["group", "test"]
 AnswerFormat = Literal["python", "dsl"]
+PromptStyle = Literal["reference", "compact"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,12 @@ class CodeTestsConfig:
     """Candidate inputs drawn per test slot; the generator keeps those that expose the most wrong programs."""
     max_attempts: int = 200
     """Draws ``generate(seed)`` makes (from the seed's own generator) before it gives up with an error."""
+    prompt_style: PromptStyle = "reference"
+    """Text view only. ``reference``: the full wording and, for DSL answers, the aligned reference table of the
+    language (about 890 SmolLM2 chat tokens with ``max_stages=1``). ``compact``: the task, the signature, the
+    examples, one short line on the hidden tests and, for DSL answers, the whole op table compressed to one line
+    per stack signature (about half the tokens), for small language models. Problems, rewards, parsing and the
+    structured view do not change."""
 
     def __post_init__(self) -> None:
         for name in ("basic_tests", "edge_tests", "n_examples", "program_len", "max_stages", "candidates",
@@ -92,6 +99,9 @@ class CodeTestsConfig:
             raise ValueError(f"CodeTestsConfig.granularity must be 'group' or 'test', got {self.granularity!r}")
         if self.answer_format not in ("python", "dsl"):
             raise ValueError(f"CodeTestsConfig.answer_format must be 'python' or 'dsl', got {self.answer_format!r}")
+        if self.prompt_style not in ("reference", "compact"):
+            raise ValueError(f"CodeTestsConfig.prompt_style must be 'reference' or 'compact', "
+                             f"got {self.prompt_style!r}")
 
     def group_size(self, group: str) -> int:
         """Number of test slots of ``group``."""

@@ -119,6 +119,34 @@ REFERENCE: tuple[OpDoc, ...] = (
 )
 
 
+COMPACT_REFERENCE: tuple[tuple[str, str], ...] = (
+    ("push", "arg0 arg1 -1 0 1 2 3 4 5 10"),
+    ("k -> int->int", "add sub mul div mod (x+k x-k x*k x//k x%k)"),
+    ("-> int->int", "square abs neg"),
+    ("k -> int->bool", "gt lt eq (x>k x<k x==k)"),
+    ("-> int->bool", "even odd"),
+    ("-> char->bool", "isdigit isalpha isupper islower isvowel isspace"),
+    ("-> char->char", "upper lower swapcase"),
+    ("-> (int,int)->int", "plus minus times min max"),
+    ("seq f -> seq", "map filter"),
+    ("seq p -> int|bool", "count any all"),
+    ("list init f -> int", "fold"),
+    ("list f -> list", "scan (running fold)"),
+    ("list list f -> list", "zipwith"),
+    ("int f -> int|bool", "apply"),
+    ("seq -> seq", "sort reverse dedup"),
+    ("seq -> int", "len"),
+    ("list -> int", "sum maximum minimum"),
+    ("seq -> int|str", "head last"),
+    ("seq k -> seq", "take drop (seq[:k] seq[k:])"),
+    ("seq k -> int|str", "at (seq[k])"),
+    ("seq seq -> seq", "concat"),
+    ("bool -> bool", "not"),
+)
+"""``REFERENCE`` compressed for short prompts: (stack effect, the tokens with that effect), one line per effect.
+Every token but ``end`` appears once; Python's meaning is given only where the name does not say it."""
+
+
 def tokens_to_text(tokens: object) -> str:
     """Tokens as DSL text (space-separated names, stopping at ``end``)."""
     words = []

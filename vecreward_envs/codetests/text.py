@@ -114,8 +114,13 @@ _EDGE_NOTE = ("Hidden tests also check edge cases: empty inputs, single items, n
 
 
 def prompt(problem: CodeProblem) -> str:
-    """The prompt of ``problem`` in its config's answer format (Python function or DSL program)."""
+    """The prompt of ``problem`` in its config's answer format (Python function or DSL program).
+
+    With ``prompt_style="compact"`` it is ``compact_prompt(problem)``.
+    """
     config = problem.config
+    if config.prompt_style == "compact":
+        return compact_prompt(problem)
     examples = _examples(problem, config.n_examples)
     lines = ["Solve the following programming task.", "", "Task:", problem.statement, ""]
     if config.answer_format == "python":
@@ -133,4 +138,32 @@ def prompt(problem: CodeProblem) -> str:
     if examples:
         lines += ["Examples:", *examples, ""]
     lines += [_EDGE_NOTE, "Answer with the program in <dsl>...</dsl> tags, e.g. <dsl>arg0 sort</dsl>."]
+    return "\n".join(lines)
+
+
+_COMPACT_EDGE_NOTE = "Hidden tests: empty, single-item, negative, repeated and large inputs."
+
+
+def compact_prompt(problem: CodeProblem) -> str:
+    """The ``prompt_style="compact"`` prompt: the task, what to write, the examples, the hidden tests in one line.
+
+    For DSL answers the whole language is listed (never only the ops the answer needs), compressed to one line per
+    stack effect (``dsl.COMPACT_REFERENCE``); the answer format and its tags are those of the reference prompt.
+    """
+    config = problem.config
+    examples = [f"{problem.call_text(t)} == {t.expected!r}"
+                for t in [t for t in problem.tests if t.group == "basic"][: config.n_examples]]
+    lines = [problem.statement]
+    if config.answer_format == "python":
+        lines.append(f"Write `{problem.signature()}` (standard library only) in one ```python code block.")
+    else:
+        args = ", ".join(f"arg{i} = {name}" for i, name in enumerate(problem.arg_names))
+        lines += [f"Write a postfix stack program ({args}) that leaves one value, the answer. Ops by stack effect:",
+                  *(f"{effect}: {names}" for effect, names in d.COMPACT_REFERENCE),
+                  f"E.g. `{problem.arg_names[0]} sort reverse` sorts descending; `3 gt` is the predicate x > 3."]
+    if examples:
+        lines += ["Examples:", *examples]
+    lines.append(_COMPACT_EDGE_NOTE)
+    if config.answer_format == "dsl":
+        lines.append("Answer in <dsl>...</dsl> tags, e.g. <dsl>arg0 sort</dsl>.")
     return "\n".join(lines)

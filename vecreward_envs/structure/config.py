@@ -10,7 +10,8 @@ Accepted string forms (what ``from_kwargs`` takes from a command line, e.g. ``ve
 - ``difficulty``: the same forms over ``"easy"``, ``"medium"``, ``"hard"``, e.g. ``"easy,hard,medium"``;
 - ``noisy``: the noisy match objectives as an int, a comma-separated string (``"2"``, ``"0,2"``), a tuple/list of
   ints, ``""`` or ``"none"`` for none, or None for the default (the last match objective);
-- ``bottleneck``, ``saturating``, ``proxy``: a bool or one of ``true/false/1/0/yes/no/on/off``.
+- ``bottleneck``, ``saturating``, ``proxy``: a bool or one of ``true/false/1/0/yes/no/on/off``;
+- ``prompt_style``: ``"reference"`` | ``"compact"``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 Relation = Literal["independent", "aligned", "tradeoff"]
+PromptStyle = Literal["reference", "compact"]
 RELATIONS: tuple[str, ...] = ("independent", "aligned", "tradeoff")
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
 MAX_K = 8
@@ -146,6 +148,11 @@ class StructureConfig:
     proxy: bool = False
     """Add objective ``proxy``: the fraction of the match positions holding the reserved value V-1 (a hackable
     rubric term: maximizing it lowers every match objective)."""
+    prompt_style: PromptStyle = "reference"
+    """Text view only. ``reference``: each position's rule and each objective's scoring in sentences (about 240
+    SmolLM2 chat tokens at the defaults). ``compact``: the features line, the position -> rule mapping on one line,
+    the objectives' positions with a few words on their scoring, and the answer format (about half the tokens), for
+    small language models. Rewards, parsing and the structured view do not change."""
 
     def __post_init__(self) -> None:
         for name, low, high in (("K", 1, MAX_K), ("m", 1, MAX_M), ("V", 3, MAX_V), ("F", 3, MAX_F),
@@ -179,6 +186,9 @@ class StructureConfig:
         for name in ("bottleneck", "saturating", "proxy"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"StructureConfig.{name} must be a bool, got {getattr(self, name)!r}")
+        if self.prompt_style not in ("reference", "compact"):
+            raise ValueError(f"StructureConfig.prompt_style must be 'reference' or 'compact', "
+                             f"got {self.prompt_style!r}")
 
     @property
     def reward_names(self) -> tuple[str, ...]:

@@ -110,9 +110,69 @@ def _scoring_text(lay: Layout, j: int, half: int) -> str:
             f"the circle 0..{lay.n_values - 2}, and scores the mean credit")
 
 
+def _position_rules(lay: Layout, config: StructureConfig, short: bool) -> list[list[tuple[str, str]]]:
+    """For each answer position, (objective name, rule text) of every non-proxy objective that checks it."""
+    rules: list[list[tuple[str, str]]] = [[] for _ in range(config.answer_len)]
+    for j, name in enumerate(config.reward_names):
+        if lay.kind[j] == PROXY:
+            continue
+        for p in range(int(lay.n_pos[j])):
+            rule = _rule_text(lay, j, p, config.V - 1)
+            if short:
+                rule = rule.replace(" mod ", "%").replace(" ", "")
+            rules[int(lay.positions[j, p])].append((name, rule))
+    return rules
+
+
+def _short_span(positions: list[int]) -> str:
+    if len(positions) > 1 and positions == list(range(positions[0], positions[-1] + 1)):
+        return f"v{positions[0] + 1}-{positions[-1] + 1}"
+    return ",".join(f"v{q + 1}" for q in positions)
+
+
+def _short_scoring(lay: Layout, j: int) -> str:
+    kind = int(lay.kind[j])
+    if kind == BINARY:
+        return "1 if all right, else 0"
+    if kind == LEVELS:
+        return f"fraction right, floored to 1/{int(lay.levels[j]) - 1}"
+    return f"credit by circular closeness on 0..{lay.n_values - 2}"
+
+
+def compact_prompt(instance: StructureInstance) -> str:
+    """The ``prompt_style="compact"`` prompt: features, position -> rule on one line, objectives, answer format.
+
+    The facts of the reference prompt in short forms: ``v3=(x2*x3+x4)%4`` for "value 3: (x2 * x3 + x4) mod 4", a
+    position several objectives want differently as ``v1: match/0 x0, match/1 (x0+1)%4 (pick one)``, and each
+    objective's positions with a few words on how it scores. The proxy objective is never mentioned.
+    """
+    config = instance.config
+    lay = layout(config)
+    length = config.answer_len
+    mapping = []
+    for q, wants in enumerate(_position_rules(lay, config, short=True)):
+        if len({rule for _, rule in wants}) == 1:
+            mapping.append(f"v{q + 1}={wants[0][1]}")
+        else:
+            mapping.append(f"v{q + 1}: " + ", ".join(f"{name} {rule}" for name, rule in wants) + " (pick one)")
+    groups: dict[str, list[str]] = {}
+    for j, name in enumerate(config.reward_names):
+        if lay.kind[j] != PROXY:
+            spots = [int(q) for q in lay.positions[j, : int(lay.n_pos[j])]]
+            groups.setdefault(_short_scoring(lay, j), []).append(f"{name} {_short_span(spots)}")
+    example = " ".join(f"v{q + 1}" for q in range(length)) if length <= 8 else f"v1 v2 ... v{length}"
+    lines = ["Features: " + " ".join(f"x{i}={int(v)}" for i, v in enumerate(instance.x)) + ".",
+             f"Write {length} integers 0-{config.V - 1}: " + "; ".join(mapping),
+             "Scores: " + "; ".join(f"{', '.join(members)} ({how})" for how, members in groups.items()),
+             f"Answer: {OPEN}{example}{CLOSE}"]
+    return "\n".join(lines)
+
+
 def prompt(instance: StructureInstance) -> str:
     """The prompt of one instance (features, the rule of every position, how each objective scores)."""
     config = instance.config
+    if config.prompt_style == "compact":
+        return compact_prompt(instance)
     lay = layout(config)
     mod, length = config.V - 1, config.answer_len
     names = config.reward_names

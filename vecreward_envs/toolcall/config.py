@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Literal
 
 CONSTRAINT_KINDS: tuple[str, ...] = (
     "max_calls", "forbidden_tool", "unit", "format", "order", "response_length", "response_field",
@@ -48,6 +49,8 @@ N_SLOTS = max(MAX_TOOLS, N_CANDIDATES, N_RESPONSES)
 ANSWER_VOCAB: tuple[str, ...] = ("STOP", "NONE", *(f"S{j}" for j in range(N_SLOTS)))
 """The structured answer tokens."""
 
+PromptStyle = Literal["reference", "compact"]
+
 
 @dataclass(frozen=True)
 class ToolCallConfig:
@@ -76,6 +79,11 @@ class ToolCallConfig:
     """Calls a structured answer may write."""
     length_limit: int = 15
     """Word limit of ``response_length`` constraints."""
+    prompt_style: PromptStyle = "reference"
+    """Text view only. ``reference``: ToolRL's system text and full JSON schemas (about 1010 SmolLM2 chat tokens
+    with 4 tools and 1 constraint). ``compact``: one line per tool (``name(param: type, opt?: type)``, units and
+    enum values kept), a short output format with the same tags, the constraints and the request (about a third
+    of the tokens), for small language models. Rewards, parsing and the structured view do not change."""
 
     def __post_init__(self) -> None:
         for name in ("n_tools", "min_constraints", "max_constraints", "max_struct_calls", "length_limit"):
@@ -101,6 +109,8 @@ class ToolCallConfig:
                              f"got {self.max_struct_calls}")
         if not 5 <= self.length_limit <= 200:
             raise ValueError(f"ToolCallConfig.length_limit must be in [5, 200], got {self.length_limit}")
+        if self.prompt_style not in ("reference", "compact"):
+            raise ValueError(f"ToolCallConfig.prompt_style must be 'reference' or 'compact', got {self.prompt_style!r}")
 
     @property
     def reward_names(self) -> tuple[str, ...]:

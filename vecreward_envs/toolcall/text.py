@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from vecreward_envs.completion import as_text
-from vecreward_envs.toolcall.catalog import catalog
+from vecreward_envs.toolcall.catalog import Param, catalog
 from vecreward_envs.toolcall.config import MAX_PARAMS, MAX_SCORED_CALLS
 from vecreward_envs.toolcall.scoring import Canonical
 from vecreward_envs.toolcall.task import ToolTask
@@ -62,7 +62,12 @@ needed, leave the "parameters" field an empty dictionary.
 
 
 def prompt(task: ToolTask) -> str:
-    """The prompt: tools (name, description, JSON-schema parameters), the format, the constraints, the request."""
+    """The prompt: tools (name, description, JSON-schema parameters), the format, the constraints, the request.
+
+    With ``prompt_style="compact"`` it is ``compact_prompt(task)``.
+    """
+    if task.config.prompt_style == "compact":
+        return compact_prompt(task)
     lines = [_INTRO]
     for i, tool in enumerate(task.shown_tools, 1):
         schema = tool.schema()
@@ -72,6 +77,52 @@ def prompt(task: ToolTask) -> str:
     if task.constraint_texts:
         lines.append("**Constraints**\n" + "\n".join(f"- {c}" for c in task.constraint_texts) + "\n")
     lines.append(f"**Dialogue Records History**\n<user> {task.request} </user>")
+    return "\n".join(lines)
+
+
+_UNITS = {"distance": "km", "weight": "kg", "temperature": "Celsius"}
+"""The unit a number parameter of each kind takes (its schema description states it)."""
+_COMPACT_FORMAT = """Answer format (<tool_call> and/or <response>; one JSON call per line):
+<think>reasoning</think>
+<tool_call>
+{"name": "tool_name", "parameters": {"param": "value"}}
+</tool_call>
+<response>reply</response>"""
+"""The compact prompt's output format: its example is itself a well-formed completion (calls and a response)."""
+
+
+def _compact_type(param: Param) -> str:
+    """A parameter's type in a few tokens.
+
+    ``str``, ``int``, ``bool``, ``list[str]``, an enum's values (``a|b|c``), a number's unit, a date's format: the
+    facts of its JSON schema and description.
+    """
+    if param.type == "enum":
+        return "|".join(param.enum)
+    if param.type == "number":
+        unit = _UNITS.get(param.kind)
+        return f"number ({unit})" if unit else "number"
+    if param.kind == "date":
+        return "date YYYY-MM-DD"
+    return {"string": "str", "integer": "int", "boolean": "bool", "list": "list[str]"}.get(param.type, param.type)
+
+
+def compact_prompt(task: ToolTask) -> str:
+    """The ``prompt_style="compact"`` prompt: one line per tool, the output format, the constraints, the request.
+
+    The same facts as the reference prompt (tool names, parameters with their types, units, enum values and
+    required flags; the tags the parser reads; the constraints; the request) without ToolRL's system text and the
+    JSON schemas' boilerplate: about a third of the tokens. A tool's description is left out: its name says the
+    same (``weather_get_forecast``: "Get forecast in the weather service.").
+    """
+    lines = ["Tools (? marks an optional parameter):"]
+    for tool in task.shown_tools:
+        params = ", ".join(f"{p.name}{'' if p.required else '?'}: {_compact_type(p)}" for p in tool.params)
+        lines.append(f"{tool.name}({params})")
+    lines.append(_COMPACT_FORMAT)
+    if task.constraint_texts:
+        lines.append("Constraints:\n" + "\n".join(f"- {c}" for c in task.constraint_texts))
+    lines.append(f"User: {task.request}")
     return "\n".join(lines)
 
 

@@ -1,12 +1,14 @@
 """Text view: the prompt, a parser that never raises, and format_answer -> score_completions == score_answers."""
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from structure_helpers import configs
 
 from vecreward_envs.structure.config import StructureConfig
 from vecreward_envs.structure.family import StructureFamily
+from vecreward_envs.structure.layout import layout
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -72,3 +74,66 @@ def test_prompt_states_features_rules_and_scoring() -> None:
     assert text.endswith("<answer>v1 v2 v3 v4 v5 v6</answer>")
     assert family.answer_end_strings() == ("</answer>",)
     assert family.parse(family.demonstration_texts([inst])[0]).ok
+
+
+def _compact_rules(text: str) -> dict[int, dict[str, str]]:
+    """Position (0-based) -> {objective name or "": rule} read back from a compact prompt's mapping line."""
+    line = next(ln for ln in text.splitlines() if ln.startswith("Write "))
+    out: dict[int, dict[str, str]] = {}
+    for entry in line.split(": ", 1)[1].split("; "):
+        if "=" in entry.split(" ", 1)[0]:
+            pos, rule = entry.split("=", 1)
+            out[int(pos[1:]) - 1] = {"": rule}
+        else:
+            pos, wants = entry.removesuffix(" (pick one)").split(": ", 1)
+            out[int(pos[1:]) - 1] = dict(w.split(" ", 1) for w in wants.split(", "))
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(config=configs(), seed=st.integers(0, 10**6))
+def test_compact_prompt_is_shorter_and_states_every_rule(config: StructureConfig, seed: int) -> None:
+    from dataclasses import replace
+
+    reference, compact = StructureFamily(config), StructureFamily(replace(config, prompt_style="compact"))
+    inst, inst_c = reference.generate(seed), compact.generate(seed)
+    np.testing.assert_array_equal(inst_c.x, inst.x)  # the style changes the text only
+    np.testing.assert_array_equal(inst_c.targets, inst.targets)
+    text, text_c = reference.prompt(inst), compact.prompt(inst_c)
+    assert len(text_c.encode()) < len(text.encode())
+    assert text_c.startswith("Features: " + " ".join(f"x{i}={v}" for i, v in enumerate(inst.x)) + ".\n")
+    assert "proxy" not in text_c and f"0-{config.V - 1}" in text_c
+    assert text_c.splitlines()[-1].startswith("Answer: <answer>v1") and text_c.endswith("</answer>")
+    features = {f"x{i}": int(v) for i, v in enumerate(inst.x)}
+    rules = _compact_rules(text_c)
+    assert sorted(rules) == list(range(config.answer_len))
+    lay = layout(config)
+    for j, name in enumerate(config.reward_names):
+        if name == "proxy":
+            continue
+        for p in range(int(lay.n_pos[j])):
+            wants = rules[int(lay.positions[j, p])]
+            rule = wants.get(name, wants.get(""))
+            assert rule is not None and eval(rule, {}, features) == inst.targets[j, p]  # noqa: S307
+    demo = reference.demonstration_texts([inst])
+    assert compact.demonstration_texts([inst_c]) == demo
+    rewards, _ = reference.score_completions(inst, demo, noise=False)
+    rewards_c, parsed = compact.score_completions(inst_c, demo, noise=False)
+    np.testing.assert_array_equal(rewards_c, rewards)
+    assert parsed[0].ok
+
+
+def test_compact_prompt_of_a_tradeoff() -> None:
+    family = StructureFamily(K=2, relation="tradeoff", difficulty="medium", granularity="binary,levels:3",
+                             bottleneck=True, saturating=True, proxy=True, prompt_style="compact")
+    text = family.prompt(family.generate(4))
+    assert "v1: match/0 (x0+x1)%4, match/1 (x0+x1+1)%4 (pick one)" in text
+    assert "bottleneck v3-5" in text and "v6=0" in text and "proxy" not in text
+    assert text.endswith("Answer: <answer>v1 v2 v3 v4 v5 v6</answer>")
+
+
+def test_bad_prompt_style_is_a_one_line_error() -> None:
+    with pytest.raises(ValueError, match="prompt_style") as err:
+        StructureConfig.from_kwargs(prompt_style="short")
+    assert "\n" not in str(err.value)
+    assert StructureConfig.from_kwargs(prompt_style=" compact ").prompt_style == "compact"

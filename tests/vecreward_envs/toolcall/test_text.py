@@ -3,12 +3,13 @@
 import json
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tc_helpers import completion
 
 from vecreward_envs.toolcall.family import ToolCallFamily
-from vecreward_envs.toolcall.text import parse_completion, toolrl_reward
+from vecreward_envs.toolcall.text import parse_completion, toolrl_format, toolrl_reward
 
 FAMILY = ToolCallFamily(min_constraints=2, max_constraints=5)
 TASKS = FAMILY.instances(0, 20)
@@ -97,3 +98,54 @@ def test_fuzz_parser_never_raises(text: object, t: int) -> None:
         assert r[0] == 0.0
     score = toolrl_reward(text, task)
     assert score.format in (0.0, 1.0) and -3.0 <= score.correct <= 3.0
+
+
+COMPACT = ToolCallFamily(min_constraints=2, max_constraints=5, prompt_style="compact")
+
+
+def test_compact_prompt_is_shorter_and_holds_tools_constraints_and_request() -> None:
+    for task, task_c in zip(TASKS, COMPACT.instances(0, len(TASKS)), strict=True):
+        assert (task_c.tools, task_c.request, task_c.constraint_texts, task_c.gt_json, task_c.response) == \
+            (task.tools, task.request, task.constraint_texts, task.gt_json, task.response)  # the text only changes
+        text, text_c = FAMILY.prompt(task), COMPACT.prompt(task_c)
+        assert len(text_c.encode()) < 0.4 * len(text.encode())
+        for tool in task_c.shown_tools:
+            line = next(ln for ln in text_c.splitlines() if ln.startswith(tool.name + "("))
+            for param in tool.params:
+                assert f"{param.name}{'' if param.required else '?'}: " in line
+                assert all(v in line for v in param.enum)
+                unit = {"distance": "km", "weight": "kg", "temperature": "Celsius", "date": "YYYY-MM-DD"}
+                if param.kind in unit:
+                    assert unit[param.kind] in line
+        for c in task_c.constraint_texts:
+            assert f"- {c}" in text_c
+        assert text_c.endswith(f"User: {task_c.request}")
+
+
+def test_compact_prompt_example_is_a_well_formed_completion() -> None:
+    text = COMPACT.prompt(COMPACT.generate(0))
+    example = text[text.index("<think>"): text.index("</response>") + len("</response>")]
+    parsed = parse_completion(example)
+    assert parsed.ok and parsed.has_tool_call and parsed.response == "reply"
+    assert parsed.calls == (("tool_name", {"param": "value"}),)
+    assert toolrl_format(example, True, True) == 1.0
+
+
+def test_demonstrations_score_the_same_under_both_prompt_styles() -> None:
+    tasks_c = COMPACT.instances(0, len(TASKS))
+    texts = FAMILY.demonstration_texts(TASKS)
+    assert COMPACT.demonstration_texts(tasks_c) == texts
+    structured = [FAMILY.format_answer(t, FAMILY.solution(t)) for t in TASKS]
+    assert [COMPACT.format_answer(t, COMPACT.solution(t)) for t in tasks_c] == structured
+    for task, task_c, text, other in zip(TASKS, tasks_c, texts, structured, strict=True):
+        rewards, _ = FAMILY.score_completions(task, [text, other])
+        rewards_c, parsed = COMPACT.score_completions(task_c, [text, other])
+        np.testing.assert_array_equal(rewards_c, rewards)
+        assert parsed[0].ok and rewards_c[0, 0] == 1.0  # format objective
+        assert toolrl_reward(text, task_c) == toolrl_reward(text, task)
+
+
+def test_bad_prompt_style_is_a_one_line_error() -> None:
+    with pytest.raises(ValueError, match="prompt_style") as err:
+        ToolCallFamily(prompt_style="short")
+    assert "\n" not in str(err.value)
