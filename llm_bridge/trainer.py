@@ -77,6 +77,9 @@ class TrainConfig:
     """Checkpoint every this many steps (and after the last)."""
     warm_start_steps: int = 0
     """Imitation steps on the family's solver demonstrations before RL (0: none)."""
+    eval_at_start: bool = False
+    """Also evaluate once before the first RL step (after any warm start), logged in step 0's row as
+    ``start/eval/*``: the baseline a run's learning is measured against."""
     seed: int = 0
     """Seed of every generator of the run (0 to 2**32 - 1)."""
     agent_pipelines: tuple[PipelineConfig, ...] = ()
@@ -96,6 +99,8 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"TrainConfig.{name} must be an int >= 0, got {value!r}")
+        if not isinstance(self.eval_at_start, bool):
+            raise ValueError(f"TrainConfig.eval_at_start must be a bool, got {self.eval_at_start!r}")
         if self.seed > MAX_SEED:
             raise ValueError(f"TrainConfig.seed must be <= {MAX_SEED} (a 32-bit seed), got {self.seed}")
         if not isinstance(self.pipeline, PipelineConfig):
@@ -137,6 +142,8 @@ class TrainConfig:
             out["agent_pipelines"] = [_pipeline_dict(p) for p in self.agent_pipelines]
         else:  # single-agent configs keep the form they had before games ran on this loop (resume compares it)
             del out["agent_pipelines"]
+        if not self.eval_at_start:  # runs without it keep their earlier form (resume compares it)
+            del out["eval_at_start"]
         if self.refine is None:  # plain runs keep the form they had before refinement (resume compares it)
             del out["refine"]
         else:
@@ -289,6 +296,10 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
             demos = (demonstrations.demonstration_texts(batch) if policy.view == "text"
                      else demonstrations.demonstrations(batch))
             policy.imitate(family, batch, demos)
+    start_eval: dict[str, float] = {}
+    if start == 0 and config.eval_at_start:
+        baseline = evaluate(policy, family, eval_pool, config, eu_weights, hv_ref)
+        start_eval = {f"start/{name}": value for name, value in baseline.metrics.items()}
 
     started = time.perf_counter()
     bar = progress_bar(progress, config.steps, start)
@@ -296,6 +307,8 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
         for step in range(start, config.steps):
             instances = [train_pool[i] for i in instance_rng.integers(len(train_pool), size=config.batch_size)]
             row = rl_step(policy, family, instances, config, pipelines, aggregator_rng, step)
+            if step == 0:
+                row.update(start_eval)
             last = step == config.steps - 1
             if (step + 1) % config.eval_every == 0 or last:
                 evaluation = evaluate(policy, family, eval_pool, config, eu_weights, hv_ref)

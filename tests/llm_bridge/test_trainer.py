@@ -101,3 +101,37 @@ def test_kl_reference_is_used() -> None:
     samples = policy.sample(family, family.instances(0, 2), 4)
     stats = policy.update(samples, np.ones((2, 4)))
     assert samples.policy_data.ref_logp is not None and stats["train/kl"] >= 0.0
+
+
+def test_eval_at_start_logs_the_policy_after_its_warm_start(tmp_path) -> None:  # noqa: ANN001
+    from llm_bridge.trainer import evaluate
+
+    family = make_family("maze", size=7)
+    config = TrainConfig(task="maze", task_params={"size": 7}, steps=2, batch_size=4, group_size=4,
+                         eval_instances=3, eval_samples=4, eval_every=2, checkpoint_every=2, warm_start_steps=3,
+                         eval_at_start=True, seed=5)
+    policy = SmallPolicy(family, family.generate(0), seed=5)
+    result = train(config, policy, family, tmp_path / "run", progress=False, tensorboard=False)
+    first = result.history[0]
+    starts = {k: v for k, v in first.items() if k.startswith("start/eval/")}
+    assert "start/eval/best@1" in starts and "start/eval/completion/mean" in starts
+    assert not any(k.startswith("start/") for row in result.history[1:] for k in row)
+    # the numbers are those of the warm-started policy before any RL step: redo the warm start, then evaluate
+    again = SmallPolicy(family, family.generate(0), seed=5)
+    pool = family.instances(config.train_first_seed, config.train_instances)
+    demo_rng = np.random.default_rng([5, 3])
+    for _ in range(3):
+        batch = [pool[i] for i in demo_rng.integers(len(pool), size=4)]
+        again.imitate(family, batch, family.demonstrations(batch))
+    from llm_bridge import metrics as M
+
+    names = tuple(family.reward_names)
+    low, high = np.asarray(family.reward_low, float), np.asarray(family.reward_high, float)
+    expected = evaluate(again, family, family.instances(config.eval_first_seed, 3), config,
+                        M.dirichlet_weights(len(names), 100, np.random.default_rng([5, 7])), low - 0.1 * (high - low))
+    assert starts == pytest.approx({f"start/{k}": v for k, v in expected.metrics.items()}, nan_ok=True)
+    assert "eval_at_start" in json.loads((tmp_path / "run" / "config.json").read_text())
+    off = TrainConfig(task="maze", steps=2)
+    assert "eval_at_start" not in off.to_dict()  # runs without it keep their earlier config form
+    with pytest.raises(ValueError, match="eval_at_start must be a bool"):
+        TrainConfig(eval_at_start=1)  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ MAX_ITEM_TYPES = len(ITEM_NAMES)
 
 ScoreMode = Literal["linear", "convex_bonus"]
 ConflictRule = Literal["gold_then_diamond", "corners", "off"]
+PromptStyle = Literal["reference", "compact"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,10 @@ class MazeConfig:
     """avoid_lava = clip(1 - lava_penalty * lava_stepped / lava_total, 0, 1). 1.0 is the reference."""
     max_attempts: int = 2000
     """Consecutive seeds tried by ``generate(seed)`` before it gives up with an error."""
+    prompt_style: PromptStyle = "reference"
+    """Text view only. ``reference``: the reference data set's wording (303 SmolLM2 chat tokens at size 7).
+    ``compact``: the grid, one legend line, the budget and the answer format (about half the tokens), for small
+    language models and transformers trained from scratch. Rewards and the structured view do not change."""
 
     def __post_init__(self) -> None:
         def _range(name: str, value: tuple[int, int], low: int) -> None:
@@ -92,6 +97,8 @@ class MazeConfig:
                              f"{self.conflict!r}")
         if self.conflict != "off" and self.n_item_types < 2:
             raise ValueError(f"MazeConfig.conflict={self.conflict!r} needs n_item_types >= 2; use conflict='off'")
+        if self.prompt_style not in ("reference", "compact"):
+            raise ValueError(f"MazeConfig.prompt_style must be 'reference' or 'compact', got {self.prompt_style!r}")
         if self.score_mode not in ("linear", "convex_bonus"):
             raise ValueError(f"MazeConfig.score_mode must be 'linear' or 'convex_bonus', got {self.score_mode!r}")
         for name in ("bonus_multiplier", "lava_penalty"):

@@ -44,6 +44,8 @@ def prompt(instance: MazeInstance, m: int = 1) -> str:
     if not isinstance(m, int) or isinstance(m, bool) or m < 1:
         raise ValueError(f"m must be an int >= 1, got {m!r}")
     config = instance.config
+    if config.prompt_style == "compact":
+        return compact_prompt(instance, m)
     titles = ITEM_TITLES[: config.n_item_types]
     symbols = ITEM_SYMBOLS[: config.n_item_types]
     collect_names = " and ".join(t.lower() + ("s" if t == "Diamond" else "") for t in titles)
@@ -69,6 +71,26 @@ def prompt(instance: MazeInstance, m: int = 1) -> str:
         "",
         f"This maze has {counts}, {instance.lava_total} Lava, and 1 Bonus tiles.",
         _SINGLE_OUTPUT if m == 1 else _multi_instructions(m),
+    ]
+    return "\n".join(lines)
+
+
+def compact_prompt(instance: MazeInstance, m: int = 1) -> str:
+    """The ``prompt_style="compact"`` prompt: grid without spaces, one legend line, the budget, the answer format.
+
+    The same facts as the reference prompt (symbols, budget, what counts) in about half its tokens: a small LM's
+    prefill and a byte-level transformer's context are dominated by the prompt.
+    """
+    config = instance.config
+    items = ", ".join(f"{s} {t.lower()}" for s, t in
+                      zip(ITEM_SYMBOLS[: config.n_item_types], ITEM_TITLES[: config.n_item_types], strict=True))
+    grid = "\n".join("".join(row) for row in instance.symbol_rows())
+    per_route = " per route" if m > 1 else ""
+    lines = [
+        f"Maze from S to E in at most {instance.budget} moves{per_route}. # wall, L lava (avoid), collect {items}, "
+        "B bonus. Reach E or score 0.",
+        grid,
+        "Moves: UP DOWN LEFT RIGHT, e.g. <answer>UP UP RIGHT</answer>." if m == 1 else _multi_instructions(m),
     ]
     return "\n".join(lines)
 

@@ -91,3 +91,46 @@ def test_parsers_never_raise(text: str) -> None:
     assert len(parse_chain(text, 3)) == 3
     rewards, _ = family.score_completions(inst, [text])
     assert rewards.shape == (1, 4) and np.all((rewards >= 0) & (rewards <= 1))
+
+
+@pytest.mark.parametrize("size", [7, 9])
+def test_compact_prompt_is_shorter_and_holds_the_grid_and_budget(size: int) -> None:
+    from vecreward_envs.maze.config import MazeConfig
+
+    reference = MazeFamily(MazeConfig(size=size))
+    compact = MazeFamily(MazeConfig(size=size, prompt_style="compact"))
+    for seed in range(3):
+        inst, inst_c = reference.generate(seed), compact.generate(seed)
+        np.testing.assert_array_equal(inst.cells, inst_c.cells)  # the style changes the text only
+        assert inst.budget == inst_c.budget
+        text, text_c = reference.prompt(inst), compact.prompt(inst_c)
+        assert len(text_c.encode()) < len(text.encode()) / 2
+        for row in inst_c.symbol_rows():
+            assert "".join(row) in text_c
+        assert f"at most {inst_c.budget} moves" in text_c and "<answer>" in text_c
+        multi = compact.prompt(inst_c, m=3)
+        assert "per route" in multi and "<route_3>...</route_3>" in multi
+
+
+def test_compact_prompt_scores_demonstrations_identically() -> None:
+    from vecreward_envs.maze.config import MazeConfig
+
+    reference = MazeFamily(MazeConfig(size=7))
+    compact = MazeFamily(MazeConfig(size=7, prompt_style="compact"))
+    for seed in range(3):
+        inst, inst_c = reference.generate(seed), compact.generate(seed)
+        texts = reference.demonstration_texts([inst])
+        assert compact.demonstration_texts([inst_c]) == texts
+        texts += [reference.format_answer(inst, route) for route in pareto_front(inst).routes]
+        rewards, _ = reference.score_completions(inst, texts)
+        rewards_c, parsed = compact.score_completions(inst_c, texts)
+        np.testing.assert_array_equal(rewards_c, rewards)
+        assert all(p.ok for p in parsed)
+
+
+def test_bad_prompt_style_is_a_one_line_error() -> None:
+    from vecreward_envs.maze.config import MazeConfig
+
+    with pytest.raises(ValueError, match="prompt_style") as err:
+        MazeConfig(prompt_style="short")  # type: ignore[arg-type]
+    assert "\n" not in str(err.value)
