@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "agents.commands.train",
     "agents.commands.compare",
     "agents.commands.atlas",
+    "agents.commands.transfer",
     "agents.commands.report",
     "agents.commands.reproduce",
     "agents.commands.export_verl",

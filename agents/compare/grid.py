@@ -13,6 +13,7 @@ from vecreward_envs.protocols import Demonstrations, SuccessObjectives, TaskFami
 
 if TYPE_CHECKING:  # annotations only (schedule_runs imports this module)
     from agents.compare.schedule_runs import ScheduleRunConfig
+    from agents.transfer.runs import TransferLMConfig
 
 BudgetName = Literal["quick", "standard", "full"]
 
@@ -78,12 +79,14 @@ class RunSpec:
     """One training run of the grid."""
 
     task: str
-    """The task family (``schedule`` for a schedule run, whose tasks are in its config)."""
+    """The task family (``schedule`` for a schedule run, whose tasks are in its config; ``<side>/<task>`` for a
+    transfer run, ``agents.transfer.runs``)."""
     aggregator: str
     """The scheme (a schedule run: the schedule's name)."""
     seed: int
-    config: TrainConfig | ScheduleRunConfig
-    """What the worker trains: one run's config, or a schedule (``agents.compare.schedule_runs``)."""
+    config: TrainConfig | ScheduleRunConfig | TransferLMConfig
+    """What the worker trains: one run's config, a schedule (``agents.compare.schedule_runs``) or an LM run of a
+    transfer study (``agents.transfer.runs``)."""
 
     @property
     def run_id(self) -> str:

@@ -80,6 +80,12 @@ def run_one(run_id: str, config_dict: dict[str, Any], run_dir: str, progress_que
         record = run_schedule_one(run_id, config_dict, path, progress_queue)
         _atomic_json(done, record)
         return record
+    from agents.transfer.runs import is_transfer_lm_config, run_lm_one
+
+    if is_transfer_lm_config(config_dict):  # an LM run of a transfer study (``agents.transfer.runs``)
+        record = run_lm_one(run_id, config_dict, path, progress_queue)
+        _atomic_json(done, record)
+        return record
     config = config_from_dict(config_dict)
     family = make_family(config.task, **dict(config.task_params))
     policy = SmallPolicy(family, family.generate(config.train_first_seed), seed=config.seed,

@@ -1,0 +1,218 @@
+"""``vecreward transfer``: does the small policy's verdict on the schemes carry over to a language model?
+
+Trains the small policy and an LM (``--lm``: a small transformer trained from scratch on the text view, SmolLM2 with
+LoRA, or a model directory) under each scheme, on the same task instances and seeds; reads each side's ranking at
+two budgets; prints and writes side by side each scheme's metric under both, Kendall's tau between the rankings
+with a bootstrap CI over seeds, the pairs whose order flips, and each scheme's per-objective profile. A killed study
+continues with ``--resume`` (finished runs are kept, an interrupted one continues from its last checkpoint).
+docs/transfer.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only (the command's module stays light for --help)
+    from vecreward_envs.protocols import TaskFamily
+
+NAME = "transfer"
+HELP = ("Train the small policy and an LM under each scheme on the same instances and seeds; compare the rankings "
+        "(Kendall's tau with a CI, flipped pairs, per-objective profiles).")
+
+TEXT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "maze": {"size": 7, "prompt_style": "compact"},
+}
+"""Family settings used unless --task-param says otherwise: a compact prompt an LM can learn (docs/llm.md)."""
+
+LM_BUDGETS: dict[str, tuple[int, int, int, int]] = {
+    # lm: (short steps, long steps, batch size, warm-start steps)
+    "small-transformer": (50, 200, 16, 300),
+    "smollm2": (10, 30, 8, 30),
+}
+"""Per LM, when --lm-steps / --lm-batch-size / --lm-warm-start-steps are not given (a model directory: smollm2's)."""
+
+META = "transfer_study.json"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the study."""
+    parser.add_argument("--task", default="maze", help="the task family (default: maze)")
+    parser.add_argument("--task-param", action="append", default=[], metavar="KEY=VALUE",
+                        help="a family setting shared by both sides (repeatable; the maze defaults to size=7 "
+                        "prompt_style=compact, a prompt an LM can learn)")
+    parser.add_argument("--aggregators", default="grpo,gdpo,rvpo,vpo",
+                        help="comma-separated schemes (default: grpo,gdpo,rvpo,vpo)")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per scheme and side (default: 3)")
+    parser.add_argument("--lm", default="small-transformer",
+                        help="small-transformer (about 2M parameters, trained from scratch on the text view: minutes "
+                        "per run), smollm2 (SmolLM2-135M-Instruct with LoRA: about half an hour per run on 2 cores) "
+                        "or a model directory (LoRA) (default: small-transformer)")
+    parser.add_argument("--small-steps", default="40,200", metavar="SHORT,LONG",
+                        help="the small policy's two budgets: its ranking is read at both (default: 40,200)")
+    parser.add_argument("--lm-steps", default=None, metavar="SHORT,LONG",
+                        help="the LM's two budgets (default: 50,200 for the small transformer, 10,30 for SmolLM2)")
+    parser.add_argument("--lm-batch-size", type=int, default=None,
+                        help="prompts per LM step (default: 16 small transformer, 8 SmolLM2)")
+    parser.add_argument("--lm-warm-start-steps", type=int, default=None,
+                        help="imitation steps before the LM's RL (default: 300 small transformer, 30 SmolLM2)")
+    parser.add_argument("--lm-lr", type=float, default=None,
+                        help="the LM's learning rate (default: 1e-3 small transformer, 2e-4 LoRA)")
+    parser.add_argument("--lm-max-new-tokens", type=int, default=None,
+                        help="longest LM answer in tokens (default: from the family's longest demonstration)")
+    parser.add_argument("--lm-shape", default=None, metavar="LAYERSxWIDTH",
+                        help="the small transformer's blocks and width, heads of 32 (default: 4x192, about 2M "
+                        "parameters)")
+    parser.add_argument("--eval-instances", type=int, default=16, help="held-out instances, both sides (default: 16)")
+    parser.add_argument("--eval-samples", type=int, default=8, help="answers per held-out instance (default: 8)")
+    parser.add_argument("--metric", default="eval/best@1",
+                        help="the metric the rankings are read on (default: eval/best@1)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output directory (default: runs/transfer-<task>-<lm>)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="worker processes for the small policy and the small transformer (default: the number of "
+                        "cores; SmolLM2 and model directories run one at a time on every core)")
+    parser.add_argument("--resume", action="store_true", help="continue a killed study in --out")
+
+
+def _pair(text: str, flag: str) -> tuple[int, int]:
+    try:
+        short, long = (int(x) for x in text.split(","))
+    except ValueError:
+        raise ValueError(f"{flag} must be SHORT,LONG (two integers), got {text!r}") from None
+    return short, long
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate everything, run both sides' grids, write and print the study."""
+    from rich.console import Console
+
+    console = Console() if Console().is_terminal else Console(width=170)
+    try:
+        study = _study(args)
+    except (TypeError, ValueError) as exc:
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        return 2
+    return _run_study(console, args, study)
+
+
+def _study(args: argparse.Namespace) -> dict[str, Any]:
+    """Every check before anything runs; the study's parts."""
+    from agents.commands._paths import writable_dir
+    from agents.compare.grid import resolve_aggregators
+    from agents.config_cli import parse_key_values
+    from agents.transfer.lms import parse_shape, resolve_lm
+    from agents.transfer.runs import PolicyBudget, SharedSettings, transfer_specs
+    from vecreward_envs.families import make_family
+    from vecreward_envs.protocols import StructuredView, TextView, require
+
+    if args.seeds < 1:
+        raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
+    params = {**TEXT_DEFAULTS.get(args.task, {}), **parse_key_values(args.task_param, "--task-param")}
+    family = make_family(args.task, **params)
+    require(family, StructuredView, f"--task {args.task} (the small policy answers in the structured view)")
+    require(family, TextView, f"--task {args.task} (the LM answers in the text view)")
+    aggregators = resolve_aggregators(args.aggregators)
+    if len(aggregators) < 2:
+        raise ValueError("--aggregators: a ranking needs at least two schemes")
+    defaults = LM_BUDGETS.get(args.lm, LM_BUDGETS["smollm2"])
+    lm_short, lm_long = _pair(args.lm_steps, "--lm-steps") if args.lm_steps else defaults[:2]
+    small = PolicyBudget(*_pair(args.small_steps, "--small-steps"), batch_size=16, warm_start_steps=100)
+    lm_budget = PolicyBudget(lm_short, lm_long, batch_size=args.lm_batch_size or defaults[2],
+                             warm_start_steps=defaults[3] if args.lm_warm_start_steps is None
+                             else args.lm_warm_start_steps)
+    for name in ("eval_instances", "eval_samples"):
+        if getattr(args, name) < (2 if name == "eval_samples" else 1):
+            raise ValueError(f"--{name.replace('_', '-')} is too small: {getattr(args, name)}")
+    if args.lm_lr is not None and not 0.0 < args.lm_lr < 1.0:
+        raise ValueError(f"--lm-lr must be in (0, 1), got {args.lm_lr}")
+    new_tokens = args.lm_max_new_tokens or _answer_budget(family, bytes_=args.lm == "small-transformer")
+    if new_tokens < 1:
+        raise ValueError(f"--lm-max-new-tokens must be >= 1, got {new_tokens}")
+    choice = resolve_lm(args.lm, max_new_tokens=new_tokens, lr=args.lm_lr,
+                        shape=parse_shape(args.lm_shape) if args.lm_shape else None)
+    shared = SharedSettings(task=args.task, task_params=params, eval_instances=args.eval_instances,
+                            eval_samples=args.eval_samples)
+    out = args.out or Path("runs") / f"transfer-{args.task}-{Path(args.lm).name}"
+    jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise ValueError(f"--jobs must be >= 1, got {jobs}")
+    meta = {"task": args.task, "task_params": params, "aggregators": aggregators, "seeds": args.seeds,
+            "lm": choice.to_dict(), "budgets": {"small": [small.short, small.long], "lm": [lm_short, lm_long]},
+            "batch": {"small": small.batch_size, "lm": lm_budget.batch_size},
+            "warm_start": {"small": small.warm_start_steps, "lm": lm_budget.warm_start_steps},
+            "eval": [args.eval_instances, args.eval_samples]}
+    meta_path = out / META
+    if meta_path.exists() and not args.resume:
+        raise ValueError(f"{out} already holds a transfer study: pass --resume to continue it, or another --out")
+    if args.resume:
+        if not meta_path.exists():
+            raise ValueError(f"--resume: {out} holds no transfer study to continue (no {META})")
+        try:
+            before = json.loads(meta_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"--resume: {meta_path} cannot be read ({exc})") from None
+        if before != json.loads(json.dumps(meta)):
+            changed = sorted(k for k in meta if before.get(k) != json.loads(json.dumps(meta[k])))
+            raise ValueError(f"--resume: the study in {out} was run with other settings ({', '.join(changed)}); "
+                             "resume with the same options, or use another --out")
+    writable_dir(out, "--out")
+    specs = transfer_specs(shared, family, aggregators, args.seeds, small, lm_budget, choice, out / "models")
+    return {"out": out, "meta": meta, "specs": specs, "choice": choice, "jobs": jobs,
+            "budgets": {"small": (small.short, small.long), "lm": (lm_short, lm_long)}}
+
+
+def _answer_budget(family: TaskFamily, *, bytes_: bool) -> int:
+    """Room for the family's longest demonstration among 64 training instances, with a margin.
+
+    In bytes for the byte-level small transformer; in tokens otherwise (a BPE token holds two bytes or more here).
+    """
+    from vecreward_envs.protocols import Demonstrations, require, supports
+
+    if not supports(family, Demonstrations):
+        return 256 if bytes_ else 128
+    texts = require(family, Demonstrations, "an answer budget").demonstration_texts(family.instances(0, 64))
+    longest = max(len(t.encode()) for t in texts)
+    return int(longest * 1.25) + 16 if bytes_ else longest // 2 + 16
+
+
+def _run_study(console: Any, args: argparse.Namespace, study: dict[str, Any]) -> int:
+    from agents.compare.backends import Interrupted, run_grid
+    from agents.transfer import report
+
+    out: Path = study["out"]
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    tmp = out / (META + ".tmp")
+    tmp.write_text(json.dumps(study["meta"], indent=1))
+    os.replace(tmp, out / META)
+    choice = study["choice"]
+    started = time.perf_counter()
+    failures: list[tuple[str, str]] = []
+    interrupted = False
+    try:
+        console.print(f"small policy: {len(study['specs']['small'])} runs", soft_wrap=True)
+        failures += run_grid(console, study["specs"]["small"], out, study["jobs"])
+        console.print(f"LM ({choice.label}): {len(study['specs']['lm'])} runs", soft_wrap=True)
+        failures += run_grid(console, study["specs"]["lm"], out, min(study["jobs"], choice.jobs))
+    except (Interrupted, KeyboardInterrupt):
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the partial report
+        interrupted = True
+    layout = report.StudyLayout(out, args.task, study["budgets"])
+    data = report.summary(layout, args.metric, choice.label)
+    written = report.write(out, data)
+    console.print(report.markdown(data), soft_wrap=True)
+    for run_id, error in failures:
+        console.print(f"[red]run {run_id} failed:[/] {error}", soft_wrap=True)
+    wall = time.perf_counter() - started
+    if interrupted:
+        console.print(f"interrupted after {wall:.0f} s: a partial report; continue with --resume --out {out}",
+                      soft_wrap=True)
+        return 130
+    console.print(f"{wall:.0f} s. Written: {', '.join(str(p) for p in written)}", soft_wrap=True)
+    return 1 if failures else 0

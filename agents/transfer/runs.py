@@ -1,0 +1,171 @@
+"""The runs of a transfer study: each scheme x seed under the small policy and under the LM, on the same instances.
+
+Both sides share the task, its settings, the training and evaluation pools (``train_first_seed``,
+``eval_first_seed``, ``train_instances``, ``eval_instances``, ``eval_samples``) and the seed of every run; each side
+has its own steps, batch and warm start (``PolicyBudget``), because an LM step costs far more than a GRU step. Every
+run is trained to its side's long budget and evaluated at both budgets (the short one is a prefix of the long run),
+so each side's ranking can be read at two budgets.
+
+The small policy's runs are ordinary comparison runs (``agents.compare.worker.run_one``). An LM run's config is a
+``TransferLMConfig``; the worker sends it to ``run_lm_one`` here. Run ids are ``<side>/<task>/<scheme>/seed<s>``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents.compare.grid import RunSpec, scheme_params
+from agents.transfer.lms import LMChoice, lm_choice_from_dict, small_transformer_dir
+from llm_bridge.aggregators import get_spec
+from llm_bridge.pipeline import PipelineConfig
+from llm_bridge.trainer import TrainConfig, config_from_dict
+from vecreward_envs.protocols import Demonstrations, TaskFamily, supports
+
+SIDES = ("small", "lm")
+"""The two policies of a study: the small GRU policy and the LM."""
+
+
+@dataclass(frozen=True)
+class PolicyBudget:
+    """One side's training: two budgets (steps at which its ranking is read), batch, group and warm start."""
+
+    short: int
+    long: int
+    batch_size: int = 16
+    group_size: int = 8
+    warm_start_steps: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("short", "long", "batch_size", "group_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        if self.long <= self.short:
+            raise ValueError(f"the long budget ({self.long} steps) must exceed the short one ({self.short})")
+        if self.long % self.short:
+            raise ValueError(f"the long budget ({self.long}) must be a multiple of the short one ({self.short}): "
+                             "both are evaluation steps of the same run")
+        if isinstance(self.warm_start_steps, bool) or not isinstance(self.warm_start_steps, int) \
+                or self.warm_start_steps < 0:
+            raise ValueError(f"warm start steps must be an int >= 0, got {self.warm_start_steps!r}")
+
+    @property
+    def eval_every(self) -> int:
+        """Evaluations at every short budget: the short budget and the long one are both evaluation steps."""
+        return self.short
+
+
+@dataclass(frozen=True)
+class SharedSettings:
+    """What both sides of a study share: task instances, evaluation pool and its size."""
+
+    task: str
+    task_params: Mapping[str, Any]
+    train_instances: int = 512
+    eval_instances: int = 16
+    eval_samples: int = 8
+
+
+@dataclass(frozen=True)
+class TransferLMConfig:
+    """What one LM run trains: the LM choice, the run's ``TrainConfig`` and where from-scratch weights live."""
+
+    lm: LMChoice
+    train: TrainConfig
+    models_dir: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The worker's form (``is_transfer_lm_config`` recognizes it)."""
+        return {"transfer_lm": self.lm.to_dict(), "train": self.train.to_dict(), "models_dir": self.models_dir}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TransferLMConfig:
+        """Read ``to_dict()`` back."""
+        return cls(lm_choice_from_dict(dict(data["transfer_lm"])), config_from_dict(data["train"]),
+                   str(data["models_dir"]))
+
+
+def is_transfer_lm_config(config: Mapping[str, Any]) -> bool:
+    """Whether a worker's config dict is an LM run of a transfer study."""
+    return "transfer_lm" in config
+
+
+def train_config(shared: SharedSettings, family: TaskFamily, aggregator: str, seed: int, budget: PolicyBudget,
+                 longest_chain: int = 1) -> TrainConfig:
+    """One run's ``TrainConfig`` (the scheme's needs filled from the family and the long budget).
+
+    ``longest_chain``: the longest chain among the study's schemes; a set-level scheme's evaluation draws fewer
+    chains so that every scheme's pool holds the same number of answers (``equal_pool_samples``).
+    """
+    spec = get_spec(aggregator)
+    pipeline = PipelineConfig(aggregator=aggregator, aggregator_params=scheme_params(aggregator, family, budget.long))
+    return TrainConfig(
+        task=shared.task, task_params=dict(shared.task_params), pipeline=pipeline, steps=budget.long,
+        batch_size=budget.batch_size, group_size=budget.group_size, chain_length=spec.chain_length,
+        train_instances=shared.train_instances, eval_instances=shared.eval_instances,
+        eval_samples=max(2, shared.eval_samples * longest_chain // spec.chain_length),
+        eval_every=budget.eval_every, checkpoint_every=budget.eval_every,
+        warm_start_steps=budget.warm_start_steps if supports(family, Demonstrations) else 0,
+        eval_at_start=True, seed=seed,
+    )
+
+
+def transfer_specs(shared: SharedSettings, family: TaskFamily, aggregators: Sequence[str], seeds: int,
+                   small: PolicyBudget, lm: PolicyBudget, choice: LMChoice, models_dir: Path
+                   ) -> dict[str, list[RunSpec]]:
+    """Every run of the study, per side: ``{"small": [...], "lm": [...]}`` (run ids ``<side>/<task>/...``)."""
+    out: dict[str, list[RunSpec]] = {side: [] for side in SIDES}
+    longest = max(get_spec(a).chain_length for a in aggregators)
+    for aggregator in aggregators:
+        for seed in range(seeds):
+            out["small"].append(RunSpec(f"small/{shared.task}", aggregator, seed,
+                                        train_config(shared, family, aggregator, seed, small, longest)))
+            config = TransferLMConfig(choice, train_config(shared, family, aggregator, seed, lm, longest),
+                                      str(models_dir))
+            out["lm"].append(RunSpec(f"lm/{shared.task}", aggregator, seed, config))
+    return out
+
+
+def run_lm_one(run_id: str, config_dict: Mapping[str, Any], run_dir: Path, progress_queue: Any = None
+               ) -> dict[str, Any]:
+    """Train one LM run (``HFPolicy``) in ``run_dir``, continuing its checkpoint if any; its record."""
+    import dataclasses
+
+    import torch
+
+    from agents.llm.policy import HFPolicy
+    from llm_bridge.trainer import train
+    from vecreward_envs.families import make_family
+
+    config = TransferLMConfig.from_dict(config_dict)
+    run = config.train
+    policy_config = config.lm.policy
+    if config.lm.architecture is not None:  # from scratch: this seed's random weights, built once
+        model_dir = small_transformer_dir(Path(config.models_dir), config.lm.architecture, run.seed)
+        policy_config = dataclasses.replace(policy_config, model=str(model_dir))
+    torch.set_num_threads(config.lm.threads)
+    family = make_family(run.task, **dict(run.task_params))
+    policy = HFPolicy(policy_config, seed=run.seed)
+
+    def report(step: int, row: dict) -> None:
+        if progress_queue is not None:
+            progress_queue.put((run_id, step + 1, run.steps))
+
+    started = time.perf_counter()
+    result = train(run, policy, family, run_dir, resume=run_dir.exists(), progress=False, on_step=report)
+    for note in result.notes:
+        print(f"{run_id}: {note}", flush=True)
+    if result.last_eval_rewards is None:
+        raise RuntimeError(f"{run_id}: its last checkpoint predates kept evaluation pools; delete {run_dir} to redo it")
+    return {
+        "task": run.task, "aggregator": run.pipeline.aggregator, "seed": run.seed, "run_id": run_id,
+        "steps": run.steps, "chain_length": run.chain_length, "wall_seconds": time.perf_counter() - started,
+        "final": result.last_eval, "reward_names": list(family.reward_names), "lm": config.lm.name,
+        "eval_rewards": np.asarray(result.last_eval_rewards, dtype=np.float64).round(6).tolist(),
+    }

@@ -1,0 +1,158 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from agents.cli import main
+from agents.transfer import report
+from agents.transfer.lms import Architecture, lm_choice_from_dict, parse_shape, resolve_lm
+from agents.transfer.runs import PolicyBudget, SharedSettings, TransferLMConfig, transfer_specs
+from llm_bridge.aggregators import get_spec
+from vecreward_envs.families import make_family
+
+TINY = ["--lm-shape", "1x32", "--small-steps", "1,2", "--lm-steps", "1,2", "--lm-batch-size", "2",
+        "--eval-instances", "2", "--eval-samples", "2", "--lm-max-new-tokens", "12", "--jobs", "1"]
+
+
+def test_transfer_runs_both_sides_reports_and_resumes(tmp_path, capsys) -> None:  # noqa: ANN001
+    out = tmp_path / "study"
+    argv = ["transfer", "--task", "probe", "--aggregators", "grpo,gdpo", "--seeds", "2", "--out", str(out), *TINY]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "Rank agreement" in text and "small@long" in text and "lm@long" in text
+    for side in ("small", "lm"):
+        assert len(list((out / "runs" / side / "probe").glob("*/seed*/result.json"))) == 4
+    assert sorted(p.name for p in (out / "models").iterdir()) == ["1x32-seed0", "1x32-seed1"]  # one model per seed
+    data = json.loads((out / "transfer.json").read_text())
+    assert set(data["sides"]) == {"small@short", "small@long", "lm@short", "lm@long"}
+    assert data["sides"]["lm@long"]["steps"] == 2 and data["sides"]["small@short"]["steps"] == 1
+    pairs = {(a["first"], a["second"]) for a in data["agreements"]}
+    assert ("small@long", "lm@long") in pairs and ("small@short", "small@long") in pairs
+    md = (out / "transfer.md").read_text()
+    assert "small transformer trained from scratch" in md and "LLM" not in md
+    assert "| objective_a | objective_b |" in md  # per-objective profiles
+    csv_header = (out / "transfer.csv").read_text().splitlines()[0].split(",")
+    assert {"side", "aggregator", "seed", "budget", "steps", "eval/best@1", "start/eval/best@1"} <= set(csv_header)
+    # the same instances on both sides: one run config per side, equal pools and seeds
+    small = json.loads((out / "runs/small/probe/grpo/seed1/config.json").read_text())
+    lm = json.loads((out / "runs/lm/probe/grpo/seed1/config.json").read_text())
+    for key in ("task", "task_params", "train_first_seed", "train_instances", "eval_first_seed", "eval_instances",
+                "eval_samples", "seed"):
+        assert small[key] == lm[key], key
+    # again without --resume: refused; with --resume: nothing redone; a lost result is finished from its checkpoint
+    assert main(argv) == 2
+    assert "already holds a transfer study" in capsys.readouterr().out
+    results = sorted(out.glob("runs/*/probe/*/seed*/result.json"))
+    before = {p: p.stat().st_mtime_ns for p in results}
+    assert main([*argv, "--resume"]) == 0
+    assert {p: p.stat().st_mtime_ns for p in results} == before
+    victim = out / "runs/lm/probe/gdpo/seed0/result.json"
+    record = json.loads(victim.read_text())
+    victim.unlink()
+    assert main([*argv, "--resume"]) == 0
+    assert json.loads(victim.read_text())["final"] == record["final"]
+    capsys.readouterr()
+    # resuming with other settings names what changed
+    assert main([*[a if a != "1,2" else "1,3" for a in argv], "--resume"]) == 2
+    assert "budgets" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--lm", "no/such/dir"], "not small-transformer, smollm2 or a model directory"),
+    (["--small-steps", "5,3"], "must exceed the short one"),
+    (["--small-steps", "4,6"], "multiple of the short one"),
+    (["--lm-steps", "x"], "--lm-steps must be SHORT,LONG"),
+    (["--aggregators", "grpo"], "at least two schemes"),
+    (["--aggregators", "grpo,nope"], "valid"),
+    (["--task", "multiagent_maze"], "--task multiagent_maze"),
+    (["--task-param", "size=3"], "size"),
+    (["--lm-shape", "2x40"], "multiple of 32"),
+    (["--seeds", "0"], "--seeds must be >= 1"),
+    (["--resume"], "holds no transfer study"),
+])
+def test_bad_options_fail_with_one_line(tmp_path, capsys, extra, message) -> None:  # noqa: ANN001
+    assert main(["transfer", "--out", str(tmp_path / "s"), *extra]) == 2
+    text = capsys.readouterr().out
+    assert message in text and "Traceback" not in text
+    assert not (tmp_path / "s" / "runs").exists()
+
+
+def test_specs_share_instances_and_differ_only_in_budget() -> None:
+    family = make_family("maze", size=7)
+    shared = SharedSettings("maze", {"size": 7}, eval_instances=4, eval_samples=4)
+    choice = resolve_lm("small-transformer", max_new_tokens=64)
+    specs = transfer_specs(shared, family, ["grpo", "vpo"], 2, PolicyBudget(10, 40),
+                           PolicyBudget(5, 20, batch_size=8, warm_start_steps=7), choice, Path("/tmp/models"))
+    assert [s.run_id for s in specs["small"]][:2] == ["small/maze/grpo/seed0", "small/maze/grpo/seed1"]
+    assert [s.run_id for s in specs["lm"]][-1] == "lm/maze/vpo/seed1"
+    lm = specs["lm"][2].config
+    assert isinstance(lm, TransferLMConfig)
+    assert (lm.train.steps, lm.train.batch_size, lm.train.warm_start_steps, lm.train.eval_every) == (20, 8, 7, 5)
+    small = specs["small"][2].config
+    assert (small.steps, small.eval_every, small.eval_at_start) == (40, 10, True)
+    # vpo answers in chains of m: fewer chains, the same number of answers in every evaluation pool
+    m = get_spec("vpo").chain_length
+    assert m > 1 and small.chain_length == m
+    assert small.chain_length * small.eval_samples == specs["small"][0].config.eval_samples == 4 * m
+    assert TransferLMConfig.from_dict(lm.to_dict()) == lm
+    assert lm_choice_from_dict(choice.to_dict()) == choice
+
+
+def test_shapes_and_parameter_counts() -> None:
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    for arch in (Architecture(), parse_shape("2x64")):
+        model = GPT2LMHeadModel(GPT2Config(vocab_size=257, n_positions=arch.n_positions, n_embd=arch.n_embd,
+                                           n_layer=arch.n_layer, n_head=arch.n_head))
+        assert arch.parameters() == sum(p.numel() for p in model.parameters())
+    assert 1e6 <= Architecture().parameters() <= 10e6
+    del torch
+
+
+def _metrics(path: Path, rows: list[dict]) -> None:
+    path.mkdir(parents=True)
+    path.joinpath("metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def test_report_reads_each_side_at_its_budgets_and_finds_flips(tmp_path) -> None:  # noqa: ANN001
+    # small policy: a > b > c at both budgets; LM: c > b > a at its long budget, a > b > c at its short one
+    values = {"small": {"a": (0.9, 0.8), "b": (0.5, 0.6), "c": (0.1, 0.2)},
+              "lm": {"a": (0.6, 0.1), "b": (0.4, 0.3), "c": (0.2, 0.7)}}
+    for side, schemes in values.items():
+        for scheme, (short, long) in schemes.items():
+            for seed, jitter in enumerate((0.0, 0.01)):
+                _metrics(tmp_path / "runs" / side / "maze" / scheme / f"seed{seed}", [
+                    {"step": 0, "start/eval/best@1": 0.05},
+                    {"step": 1, "eval/best@1": short + jitter, "eval/gold/mean": short},
+                    {"step": 3, "eval/best@1": long + jitter, "eval/gold/mean": long},
+                ])
+    layout = report.StudyLayout(tmp_path, "maze", {"small": (2, 4), "lm": (2, 4)})
+    data = report.summary(layout, "eval/best@1", "an LM")
+    assert data["sides"]["small@long"]["ranking"] == ["a", "b", "c"]
+    assert data["sides"]["lm@long"]["ranking"] == ["c", "b", "a"]
+    found = {(a["first"], a["second"]): a for a in data["agreements"]}
+    assert found[("small@long", "lm@long")]["tau"] == pytest.approx(-1.0)
+    assert sorted(map(tuple, found[("small@long", "lm@long")]["flipped"])) == [("a", "b"), ("a", "c"), ("b", "c")]
+    assert found[("small@short", "lm@short")]["tau"] == pytest.approx(1.0)
+    assert found[("small@short", "lm@short")]["flipped"] == []
+    entry = data["sides"]["lm@long"]["schemes"]["c"]
+    assert entry["mean"] == pytest.approx(0.705) and entry["gain_over_start"] == pytest.approx(0.655)
+    assert entry["profile"] == {"gold": pytest.approx(0.7)}
+    written = report.write(tmp_path, data)
+    assert [p.name for p in written] == ["transfer.json", "transfer.csv", "transfer.md"]
+    assert "| small@long | lm@long | -1.00 |" in (tmp_path / "transfer.md").read_text()
+    # an unfinished run is reported at the budgets it reached
+    _metrics(tmp_path / "runs" / "lm" / "maze" / "d" / "seed0", [{"step": 1, "eval/best@1": 0.3}])
+    partial = report.summary(layout, "eval/best@1", "an LM")
+    assert "d" in partial["sides"]["lm@short"]["schemes"] and "d" not in partial["sides"]["lm@long"]["schemes"]
+
+
+def test_policy_budget_validation() -> None:
+    with pytest.raises(ValueError, match="must exceed"):
+        PolicyBudget(10, 10)
+    with pytest.raises(ValueError, match="int >= 1"):
+        PolicyBudget(0, 10)
+    with pytest.raises(ValueError, match="warm start"):
+        PolicyBudget(1, 2, warm_start_steps=-1)
+    assert PolicyBudget(25, 100).eval_every == 25
