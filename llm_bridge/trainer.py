@@ -290,12 +290,7 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
         last_eval = checkpoint.get("last_eval", {})
         last_eval_rewards = checkpoint.get("last_eval_rewards")
     if start == 0 and demonstrations is not None:
-        demo_rng = np.random.default_rng([config.seed, 3])
-        for _ in range(config.warm_start_steps):
-            batch = [train_pool[i] for i in demo_rng.integers(len(train_pool), size=config.batch_size)]
-            demos = (demonstrations.demonstration_texts(batch) if policy.view == "text"
-                     else demonstrations.demonstrations(batch))
-            policy.imitate(family, batch, demos)
+        warm_start(policy, family, train_pool, config)
     start_eval: dict[str, float] = {}
     if start == 0 and config.eval_at_start:
         baseline = evaluate(policy, family, eval_pool, config, eu_weights, hv_ref)
@@ -334,6 +329,22 @@ def train(config: TrainConfig, policy: Policy, family: TaskFamily, run_dir: str 
     return TrainResult(run_dir=Path(run_dir), last_eval=last_eval, history=logger.read_metrics(),
                        seconds=time.perf_counter() - started, last_eval_rewards=last_eval_rewards,
                        notes=list(logger.notes), wandb_dir=logger.wandb.path if logger.wandb is not None else None)
+
+
+def warm_start(policy: Policy, family: TaskFamily, train_pool: Sequence[Instance], config: TrainConfig,
+               steps: int | None = None) -> None:
+    """Imitation on solver demonstrations before RL: what ``train`` does first.
+
+    ``steps`` (default ``config.warm_start_steps``) supervised steps of ``batch_size`` training instances each,
+    drawn by the run's seed.
+    """
+    demonstrations = require(family, Demonstrations, "warm_start_steps")
+    demo_rng = np.random.default_rng([config.seed, 3])
+    for _ in range(config.warm_start_steps if steps is None else steps):
+        batch = [train_pool[i] for i in demo_rng.integers(len(train_pool), size=config.batch_size)]
+        demos = (demonstrations.demonstration_texts(batch) if policy.view == "text"
+                 else demonstrations.demonstrations(batch))
+        policy.imitate(family, batch, demos)
 
 
 def restore_run(logger: RunLogger, policy: Policy, run_dir: str | Path, resume: bool,

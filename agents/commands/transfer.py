@@ -130,7 +130,7 @@ def _study(args: argparse.Namespace) -> dict[str, Any]:
             raise ValueError(f"--{name.replace('_', '-')} is too small: {getattr(args, name)}")
     if args.lm_lr is not None and not 0.0 < args.lm_lr < 1.0:
         raise ValueError(f"--lm-lr must be in (0, 1), got {args.lm_lr}")
-    new_tokens = args.lm_max_new_tokens or _answer_budget(family, bytes_=args.lm == "small-transformer")
+    new_tokens = args.lm_max_new_tokens or _answer_budget(family)
     if new_tokens < 1:
         raise ValueError(f"--lm-max-new-tokens must be >= 1, got {new_tokens}")
     choice = resolve_lm(args.lm, max_new_tokens=new_tokens, lr=args.lm_lr,
@@ -166,18 +166,18 @@ def _study(args: argparse.Namespace) -> dict[str, Any]:
             "budgets": {"small": (small.short, small.long), "lm": (lm_short, lm_long)}}
 
 
-def _answer_budget(family: TaskFamily, *, bytes_: bool) -> int:
-    """Room for the family's longest demonstration among 64 training instances, with a margin.
+def _answer_budget(family: TaskFamily) -> int:
+    """Tokens for the family's longest demonstration among 64 training instances, with a margin.
 
-    In bytes for the byte-level small transformer; in tokens otherwise (a BPE token holds two bytes or more here).
+    Half its bytes plus 16: every tokenizer here (SmolLM2's, the small transformer's) holds two bytes or more per
+    token of these answers.
     """
     from vecreward_envs.protocols import Demonstrations, require, supports
 
     if not supports(family, Demonstrations):
-        return 256 if bytes_ else 128
+        return 128
     texts = require(family, Demonstrations, "an answer budget").demonstration_texts(family.instances(0, 64))
-    longest = max(len(t.encode()) for t in texts)
-    return int(longest * 1.25) + 16 if bytes_ else longest // 2 + 16
+    return max(len(t.encode()) for t in texts) // 2 + 16
 
 
 def _run_study(console: Any, args: argparse.Namespace, study: dict[str, Any]) -> int:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 EOS = "<|endoftext|>"
 """The tiny tokenizer's only special token (EOS, BOS and padding)."""
@@ -54,8 +56,31 @@ def byte_tokenizer(chat_template: str | None = None):  # noqa: ANN201 (transform
     return tokenizer
 
 
+def trained_tokenizer(texts: Iterable[str], vocab_size: int = 1024):  # noqa: ANN201 (transformers type)
+    """A byte-level BPE tokenizer whose merges are learned from ``texts`` (e.g. a family's prompts and answers).
+
+    Every byte stays a token, so any text still encodes; frequent pieces (``" DOWN"``, a grid row) become one token,
+    which makes a model trained from scratch on one text view several times faster than on raw bytes.
+
+    Args:
+        texts: the training corpus.
+        vocab_size: the vocabulary's size, ``<|endoftext|>`` and the 256 bytes included.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    core = Tokenizer(models.BPE())
+    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    core.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOS], show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    core.train_from_iterator(texts, trainer=trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=core, eos_token=EOS, bos_token=EOS, pad_token=EOS, unk_token=EOS)
+
+
 def build_tiny_model(path: str | Path, *, n_layer: int = 2, n_embd: int = 64, n_head: int = 2,
-                     n_positions: int = 2048, seed: int = 0, chat_template: str | None = None) -> Path:
+                     n_positions: int = 2048, seed: int = 0, chat_template: str | None = None,
+                     tokenizer: Any = None) -> Path:
     """Write a randomly initialized tiny GPT-2 and the byte tokenizer to ``path`` with ``save_pretrained``.
 
     Args:
@@ -66,6 +91,7 @@ def build_tiny_model(path: str | Path, *, n_layer: int = 2, n_embd: int = 64, n_
         n_positions: context length (maze prompts are about 700 bytes).
         seed: weight initialization seed.
         chat_template: optional chat template for the tokenizer.
+        tokenizer: the tokenizer to pair with (default: ``byte_tokenizer``), e.g. ``trained_tokenizer(texts)``.
 
     Returns:
         ``path``.
@@ -74,7 +100,10 @@ def build_tiny_model(path: str | Path, *, n_layer: int = 2, n_embd: int = 64, n_
     from transformers import GPT2Config, GPT2LMHeadModel
 
     path = Path(path)
-    tokenizer = byte_tokenizer(chat_template)
+    if tokenizer is None:
+        tokenizer = byte_tokenizer(chat_template)
+    elif chat_template is not None:
+        tokenizer.chat_template = chat_template
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=n_positions, n_embd=n_embd, n_layer=n_layer,
                         n_head=n_head, bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id,
                         pad_token_id=tokenizer.pad_token_id)

@@ -2,10 +2,10 @@
 
 Three choices (``--lm``):
 
-- ``small-transformer``: a GPT-2-shaped transformer of about 2M parameters with a byte-level tokenizer, **trained from
-  scratch on the family's text view** (random weights per seed, then imitation, then RL through ``HFPolicy``). It is
-  not a pretrained language model and is never called one: it is the fast stand-in that lets a grid of schemes run
-  in minutes on a CPU.
+- ``small-transformer``: a GPT-2-shaped transformer of about 2M parameters with a BPE tokenizer learned from the
+  family's text, **trained from scratch on the family's text view** (random weights per seed, then imitation, then
+  RL through ``HFPolicy``). It is not a pretrained language model and is never called one: it is the fast stand-in
+  that lets a grid of schemes run in minutes on a CPU.
 - ``smollm2``: SmolLM2-135M-Instruct (``python -m agents.llm.offline smollm2``) with LoRA adapters.
 - a directory holding any ``save_pretrained`` causal LM, trained with LoRA like SmolLM2.
 
@@ -18,30 +18,35 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.llm.config import LLMPolicyConfig
 from llm_bridge.ppo_config import PPOConfig
 
+if TYPE_CHECKING:  # annotations only
+    from vecreward_envs.protocols import TaskFamily
+
 SMALL_TRANSFORMER = "small-transformer"
+VOCAB_SIZE = 1024
+"""Most tokens of the small transformer's tokenizer (BPE learned from the family's text; the maze needs ~400)."""
 SMOLLM2 = "smollm2"
 
 
 @dataclass(frozen=True)
 class Architecture:
-    """Shape of the from-scratch transformer (GPT-2 blocks over the 257 byte tokens)."""
+    """Shape of the from-scratch transformer (GPT-2 blocks; at most ``VOCAB_SIZE`` tokens)."""
 
     n_layer: int = 4
     n_embd: int = 192
     n_head: int = 6
     n_positions: int = 1024
-    """Context in bytes: the longest compact prompt plus its answer must fit."""
+    """Context in tokens: the longest prompt plus its answer must fit."""
 
     def parameters(self) -> int:
         """Parameter count (embeddings tied with the output layer, as GPT-2 does)."""
         d = self.n_embd
         per_block = 12 * d * d + 13 * d  # attention 4d^2 + MLP 8d^2, biases and two layer norms
-        return self.n_layer * per_block + (257 + self.n_positions) * d + 2 * d
+        return self.n_layer * per_block + (VOCAB_SIZE + self.n_positions) * d + 2 * d
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,7 @@ def resolve_lm(name: str, *, max_new_tokens: int, lr: float | None = None, shape
                                  generation_batch_size=256, forward_batch_size=128)
         arch = shape or Architecture()
         return LMChoice(name, f"a small transformer trained from scratch on the text view "
-                        f"({arch.parameters() / 1e6:.1f}M parameters, byte tokens)", policy, arch, jobs=2)
+                        f"({arch.parameters() / 1e6:.1f}M parameters)", policy, arch, jobs=2)
     if name == SMOLLM2:
         from agents.llm.offline import default_cache_dir
 
@@ -142,16 +147,27 @@ def _lora_policy(model: str, max_new_tokens: int, lr: float | None) -> LLMPolicy
                            lora_alpha=32, generation_batch_size=64, forward_batch_size=16, grad_accumulation=2)
 
 
-def small_transformer_dir(root: Path, arch: Architecture, seed: int) -> Path:
-    """The from-scratch weights of ``seed`` under ``root``, written once (atomically: a killed build is redone)."""
-    from agents.llm.offline import build_tiny_model
+def small_transformer_dir(root: Path, arch: Architecture, seed: int, family: TaskFamily, label: str) -> Path:
+    """The from-scratch weights of ``seed`` for ``family``'s text view, under ``root``; written once, atomically.
 
-    final = root / f"{arch.n_layer}x{arch.n_embd}-seed{seed}"
+    The tokenizer is a byte-level BPE learned from the family's prompts and demonstrations on 512 training
+    instances (``trained_tokenizer``): a maze answer is about 18 tokens instead of 80 bytes. ``label`` names the
+    family and its settings in the directory's name.
+    """
+    from agents.llm.offline import build_tiny_model, trained_tokenizer
+    from vecreward_envs.protocols import Demonstrations, TextView, require, supports
+
+    final = root / f"{label}-{arch.n_layer}x{arch.n_embd}-seed{seed}"
     if (final / "config.json").exists():
         return final
+    view = require(family, TextView, "a language model")
+    instances = family.instances(0, 512)
+    texts = [view.prompt(i) for i in instances]
+    if supports(family, Demonstrations):
+        texts += require(family, Demonstrations, "a tokenizer").demonstration_texts(instances)
     tmp = root / f".{final.name}.{os.getpid()}.tmp"
     build_tiny_model(tmp, n_layer=arch.n_layer, n_embd=arch.n_embd, n_head=arch.n_head,
-                     n_positions=arch.n_positions, seed=seed)
+                     n_positions=arch.n_positions, seed=seed, tokenizer=trained_tokenizer(texts, VOCAB_SIZE))
     try:
         os.replace(tmp, final)
     except OSError:  # another worker built the same seed first: keep theirs

@@ -12,6 +12,7 @@ The small policy's runs are ordinary comparison runs (``agents.compare.worker.ru
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -79,16 +80,20 @@ class TransferLMConfig:
     lm: LMChoice
     train: TrainConfig
     models_dir: str
+    shared_warm_start: int = 0
+    """From-scratch LMs: imitation steps done once per seed and shared by every scheme's run of that seed (the
+    warm start does not depend on the scheme); the run itself then has ``warm_start_steps=0``."""
 
     def to_dict(self) -> dict[str, Any]:
         """The worker's form (``is_transfer_lm_config`` recognizes it)."""
-        return {"transfer_lm": self.lm.to_dict(), "train": self.train.to_dict(), "models_dir": self.models_dir}
+        return {"transfer_lm": self.lm.to_dict(), "train": self.train.to_dict(), "models_dir": self.models_dir,
+                "shared_warm_start": self.shared_warm_start}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TransferLMConfig:
         """Read ``to_dict()`` back."""
         return cls(lm_choice_from_dict(dict(data["transfer_lm"])), config_from_dict(data["train"]),
-                   str(data["models_dir"]))
+                   str(data["models_dir"]), int(data["shared_warm_start"]))
 
 
 def is_transfer_lm_config(config: Mapping[str, Any]) -> bool:
@@ -126,17 +131,62 @@ def transfer_specs(shared: SharedSettings, family: TaskFamily, aggregators: Sequ
         for seed in range(seeds):
             out["small"].append(RunSpec(f"small/{shared.task}", aggregator, seed,
                                         train_config(shared, family, aggregator, seed, small, longest)))
-            config = TransferLMConfig(choice, train_config(shared, family, aggregator, seed, lm, longest),
-                                      str(models_dir))
+            run = train_config(shared, family, aggregator, seed, lm, longest)
+            shared_warm = 0
+            if choice.from_scratch:  # one warm start per seed, shared by the schemes (see TransferLMConfig)
+                shared_warm, run = run.warm_start_steps, dataclasses.replace(run, warm_start_steps=0)
+            config = TransferLMConfig(choice, run, str(models_dir), shared_warm)
             out["lm"].append(RunSpec(f"lm/{shared.task}", aggregator, seed, config))
     return out
+
+
+def task_label(run: TrainConfig) -> str:
+    """The task and a short hash of its settings, for names of files that depend on both."""
+    import hashlib
+    import json
+
+    settings = json.dumps(dict(run.task_params), sort_keys=True, default=str)
+    return f"{run.task}-{hashlib.sha1(settings.encode()).hexdigest()[:8]}"
+
+
+def warm_started_dir(model_dir: Path, policy_config: Any, family: TaskFamily, run: TrainConfig, steps: int) -> Path:
+    """``model_dir``'s weights after ``steps`` imitation steps as ``run`` would take them; built once per seed.
+
+    The directory is named by everything the warm start depends on (task and settings, pools, batch, learning rate,
+    steps, seed), built under a lock so that two workers never build it twice, and renamed into place when complete.
+    The optimizer state of the imitation is not kept: RL starts with a fresh AdamW, as after any loaded checkpoint.
+    """
+    import fcntl
+    import hashlib
+    import json
+    import os
+    import shutil
+
+    from agents.llm.policy import HFPolicy
+    from llm_bridge.trainer import warm_start
+
+    key = json.dumps({"task": run.task, "params": dict(run.task_params), "pool": [run.train_first_seed,
+                      run.train_instances], "batch": run.batch_size, "lr": policy_config.lr, "steps": steps,
+                      "seed": run.seed}, sort_keys=True)
+    final = model_dir.with_name(f"{model_dir.name}-warm{steps}-{hashlib.sha1(key.encode()).hexdigest()[:10]}")
+    with open(model_dir.with_name(final.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (final / "config.json").exists():
+            return final
+        policy = HFPolicy(policy_config, seed=run.seed)
+        warm_start(policy, family, family.instances(run.train_first_seed, run.train_instances), run, steps)
+        tmp = final.with_name(f".{final.name}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        policy.model.save_pretrained(tmp)
+        policy.tokenizer.save_pretrained(tmp)
+        (tmp / "warm_start.json").write_text(key)
+        os.replace(tmp, final)
+    return final
 
 
 def run_lm_one(run_id: str, config_dict: Mapping[str, Any], run_dir: Path, progress_queue: Any = None
                ) -> dict[str, Any]:
     """Train one LM run (``HFPolicy``) in ``run_dir``, continuing its checkpoint if any; its record."""
-    import dataclasses
-
     import torch
 
     from agents.llm.policy import HFPolicy
@@ -146,11 +196,15 @@ def run_lm_one(run_id: str, config_dict: Mapping[str, Any], run_dir: Path, progr
     config = TransferLMConfig.from_dict(config_dict)
     run = config.train
     policy_config = config.lm.policy
-    if config.lm.architecture is not None:  # from scratch: this seed's random weights, built once
-        model_dir = small_transformer_dir(Path(config.models_dir), config.lm.architecture, run.seed)
-        policy_config = dataclasses.replace(policy_config, model=str(model_dir))
     torch.set_num_threads(config.lm.threads)
     family = make_family(run.task, **dict(run.task_params))
+    if config.lm.architecture is not None:  # from scratch: this seed's random weights, built once
+        model_dir = small_transformer_dir(Path(config.models_dir), config.lm.architecture, run.seed, family,
+                                          task_label(run))
+        if config.shared_warm_start:
+            model_dir = warm_started_dir(model_dir, dataclasses.replace(policy_config, model=str(model_dir)), family,
+                                         run, config.shared_warm_start)
+        policy_config = dataclasses.replace(policy_config, model=str(model_dir))
     policy = HFPolicy(policy_config, seed=run.seed)
 
     def report(step: int, row: dict) -> None:

@@ -5,7 +5,7 @@ import pytest
 
 from agents.cli import main
 from agents.transfer import report
-from agents.transfer.lms import Architecture, lm_choice_from_dict, parse_shape, resolve_lm
+from agents.transfer.lms import VOCAB_SIZE, Architecture, lm_choice_from_dict, parse_shape, resolve_lm
 from agents.transfer.runs import PolicyBudget, SharedSettings, TransferLMConfig, transfer_specs
 from llm_bridge.aggregators import get_spec
 from vecreward_envs.families import make_family
@@ -22,7 +22,8 @@ def test_transfer_runs_both_sides_reports_and_resumes(tmp_path, capsys) -> None:
     assert "Rank agreement" in text and "small@long" in text and "lm@long" in text
     for side in ("small", "lm"):
         assert len(list((out / "runs" / side / "probe").glob("*/seed*/result.json"))) == 4
-    assert sorted(p.name for p in (out / "models").iterdir()) == ["1x32-seed0", "1x32-seed1"]  # one model per seed
+    models = sorted(p.name for p in (out / "models").iterdir())
+    assert [m.split("-", 2)[-1] for m in models] == ["1x32-seed0", "1x32-seed1"]  # one model per seed
     data = json.loads((out / "transfer.json").read_text())
     assert set(data["sides"]) == {"small@short", "small@long", "lm@short", "lm@long"}
     assert data["sides"]["lm@long"]["steps"] == 2 and data["sides"]["small@short"]["steps"] == 1
@@ -87,7 +88,9 @@ def test_specs_share_instances_and_differ_only_in_budget() -> None:
     assert [s.run_id for s in specs["lm"]][-1] == "lm/maze/vpo/seed1"
     lm = specs["lm"][2].config
     assert isinstance(lm, TransferLMConfig)
-    assert (lm.train.steps, lm.train.batch_size, lm.train.warm_start_steps, lm.train.eval_every) == (20, 8, 7, 5)
+    assert (lm.train.steps, lm.train.batch_size, lm.train.eval_every) == (20, 8, 5)
+    # a from-scratch LM's warm start is done once per seed and shared by the schemes' runs
+    assert (lm.train.warm_start_steps, lm.shared_warm_start) == (0, 7)
     small = specs["small"][2].config
     assert (small.steps, small.eval_every, small.eval_at_start) == (40, 10, True)
     # vpo answers in chains of m: fewer chains, the same number of answers in every evaluation pool
@@ -103,7 +106,7 @@ def test_shapes_and_parameter_counts() -> None:
     from transformers import GPT2Config, GPT2LMHeadModel
 
     for arch in (Architecture(), parse_shape("2x64")):
-        model = GPT2LMHeadModel(GPT2Config(vocab_size=257, n_positions=arch.n_positions, n_embd=arch.n_embd,
+        model = GPT2LMHeadModel(GPT2Config(vocab_size=VOCAB_SIZE, n_positions=arch.n_positions, n_embd=arch.n_embd,
                                            n_layer=arch.n_layer, n_head=arch.n_head))
         assert arch.parameters() == sum(p.numel() for p in model.parameters())
     assert 1e6 <= Architecture().parameters() <= 10e6
@@ -156,3 +159,21 @@ def test_policy_budget_validation() -> None:
     with pytest.raises(ValueError, match="warm start"):
         PolicyBudget(1, 2, warm_start_steps=-1)
     assert PolicyBudget(25, 100).eval_every == 25
+
+
+def test_a_from_scratch_warm_start_is_built_once_per_seed_and_shared(tmp_path) -> None:  # noqa: ANN001
+    out = tmp_path / "study"
+    argv = ["transfer", "--task", "maze", "--aggregators", "grpo,gdpo", "--seeds", "1", "--out", str(out),
+            "--lm-warm-start-steps", "2", *TINY]
+    assert main(argv) == 0
+    models = sorted(p.name for p in (out / "models").iterdir() if p.is_dir())
+    assert len(models) == 2 and models[0].endswith("1x32-seed0") and "-warm2-" in models[1]
+    warm = out / "models" / models[1]
+    assert json.loads((warm / "warm_start.json").read_text())["steps"] == 2
+    starts = []
+    for scheme in ("grpo", "gdpo"):
+        config = json.loads((out / "runs/lm/maze" / scheme / "seed0/config.json").read_text())
+        assert config["warm_start_steps"] == 0
+        first = json.loads((out / "runs/lm/maze" / scheme / "seed0/metrics.jsonl").read_text().splitlines()[0])
+        starts.append({k: v for k, v in first.items() if k.startswith("start/eval/")})
+    assert starts[0] and starts[0] == starts[1]  # both schemes start RL from the same warm-started weights
