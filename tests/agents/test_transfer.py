@@ -84,14 +84,16 @@ def test_specs_share_instances_and_differ_only_in_budget() -> None:
     choice = resolve_lm("small-transformer", max_new_tokens=64)
     specs = transfer_specs(shared, family, ["grpo", "vpo"], 2, PolicyBudget(10, 40),
                            PolicyBudget(5, 20, batch_size=8, warm_start_steps=7), choice, Path("/tmp/models"))
-    assert [s.run_id for s in specs["small"]][:2] == ["small/maze/grpo/seed0", "small/maze/grpo/seed1"]
+    # seed-major: a study stopped early holds whole seeds of every scheme
+    assert [s.run_id for s in specs["small"]][:3] == ["small/maze/grpo/seed0", "small/maze/vpo/seed0",
+                                                      "small/maze/grpo/seed1"]
     assert [s.run_id for s in specs["lm"]][-1] == "lm/maze/vpo/seed1"
     lm = specs["lm"][2].config
     assert isinstance(lm, TransferLMConfig)
     assert (lm.train.steps, lm.train.batch_size, lm.train.eval_every) == (20, 8, 5)
     # a from-scratch LM's warm start is done once per seed and shared by the schemes' runs
     assert (lm.train.warm_start_steps, lm.shared_warm_start) == (0, 7)
-    small = specs["small"][2].config
+    small = specs["small"][1].config
     assert (small.steps, small.eval_every, small.eval_at_start) == (40, 10, True)
     # vpo answers in chains of m: fewer chains, the same number of answers in every evaluation pool
     m = get_spec("vpo").chain_length
