@@ -26,6 +26,9 @@ HELP = ("Train the small policy and an LM under each scheme on the same instance
 
 TEXT_DEFAULTS: dict[str, dict[str, Any]] = {
     "maze": {"size": 7, "prompt_style": "compact"},
+    "structure": {"prompt_style": "compact"},
+    "toolcall": {"n_tools": 4, "max_constraints": 1, "prompt_style": "compact"},
+    "codetests": {"prompt_style": "compact"},
 }
 """Family settings used unless --task-param says otherwise: a compact prompt an LM can learn (docs/llm.md)."""
 
@@ -43,10 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the study."""
     parser.add_argument("--task", default="maze", help="the task family (default: maze)")
     parser.add_argument("--task-param", action="append", default=[], metavar="KEY=VALUE",
-                        help="a family setting shared by both sides (repeatable; the maze defaults to size=7 "
-                        "prompt_style=compact, a prompt an LM can learn)")
-    parser.add_argument("--aggregators", default="grpo,gdpo,rvpo,vpo",
-                        help="comma-separated schemes (default: grpo,gdpo,rvpo,vpo)")
+                        help="a family setting shared by both sides (repeatable; by default every text family uses "
+                        "prompt_style=compact, the maze size=7 and tool calls n_tools=4 max_constraints=1: prompts an "
+                        "LM can learn, docs/llm.md)")
+    parser.add_argument("--aggregators", default="grpo,gdpo,rvpo,dvao",
+                        help="comma-separated schemes (default: grpo,gdpo,rvpo,dvao; set-level schemes such as vpo ask "
+                        "an LM for several answers in tags, which its single-answer warm start never showed it)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per scheme and side (default: 3)")
     parser.add_argument("--lm", default="small-transformer",
                         help="small-transformer (about 2M parameters, trained from scratch on the text view: minutes "
@@ -61,7 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lm-warm-start-steps", type=int, default=None,
                         help="imitation steps before the LM's RL (default: 300 small transformer, 30 SmolLM2)")
     parser.add_argument("--lm-lr", type=float, default=None,
-                        help="the LM's learning rate (default: 1e-3 small transformer, 2e-4 LoRA)")
+                        help="the LM's RL learning rate (default: 1e-4 small transformer, whose shared warm start "
+                        "uses 1e-3; 2e-4 LoRA, warm start included)")
     parser.add_argument("--lm-max-new-tokens", type=int, default=None,
                         help="longest LM answer in tokens (default: from the family's longest demonstration)")
     parser.add_argument("--lm-shape", default=None, metavar="LAYERSxWIDTH",

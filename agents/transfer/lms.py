@@ -65,6 +65,9 @@ class LMChoice:
     """Most runs of this LM side by side (a 135M model with its optimizer takes about 4 GB and both cores)."""
     threads: int = 1
     """Torch threads of each run (jobs x threads = the cores used)."""
+    warm_lr: float | None = None
+    """The shared warm start's learning rate, when it differs from RL's (``policy.lr``): a model trained from
+    scratch imitates at 1e-3, but RL at that rate wrecked the answer format within 5 steps (invalid rate 0 -> 1)."""
 
     @property
     def from_scratch(self) -> bool:
@@ -74,7 +77,7 @@ class LMChoice:
     def to_dict(self) -> dict[str, Any]:
         """JSON form, read back by ``lm_choice_from_dict`` in the worker."""
         out = {"name": self.name, "label": self.label, "policy": dataclasses.asdict(self.policy), "jobs": self.jobs,
-               "threads": self.threads}
+               "threads": self.threads, "warm_lr": self.warm_lr}
         if self.architecture is not None:
             out["architecture"] = dataclasses.asdict(self.architecture)
         return out
@@ -86,7 +89,8 @@ def lm_choice_from_dict(data: dict[str, Any]) -> LMChoice:
     policy["ppo"] = PPOConfig(**policy["ppo"])
     architecture = Architecture(**data["architecture"]) if data.get("architecture") else None
     return LMChoice(name=data["name"], label=data["label"], policy=LLMPolicyConfig(**policy),
-                    architecture=architecture, jobs=int(data["jobs"]), threads=int(data["threads"]))
+                    architecture=architecture, jobs=int(data["jobs"]), threads=int(data["threads"]),
+                    warm_lr=data["warm_lr"])
 
 
 def parse_shape(text: str) -> Architecture:
@@ -122,12 +126,12 @@ def resolve_lm(name: str, *, max_new_tokens: int, lr: float | None = None, shape
     if shape is not None and name != SMALL_TRANSFORMER:
         raise ValueError("--lm-shape is for --lm small-transformer (a pretrained model has its own shape)")
     if name == SMALL_TRANSFORMER:
-        policy = LLMPolicyConfig(model="", lr=lr or 1e-3, max_new_tokens=max_new_tokens, chat_template=False,
+        policy = LLMPolicyConfig(model="", lr=lr or 1e-4, max_new_tokens=max_new_tokens, chat_template=False,
                                  generation_batch_size=256, forward_batch_size=128)
         arch = shape or Architecture()
         return LMChoice(name, f"a small transformer trained from scratch on the text view "
                         f"({arch.parameters() / 1e6:.1f}M parameters)", policy, arch, jobs=os.cpu_count() or 1,
-                        threads=threads or 1)
+                        threads=threads or 1, warm_lr=1e-3)
     if name == SMOLLM2:
         from agents.llm.offline import default_cache_dir
 

@@ -202,8 +202,9 @@ def run_lm_one(run_id: str, config_dict: Mapping[str, Any], run_dir: Path, progr
         model_dir = small_transformer_dir(Path(config.models_dir), config.lm.architecture, run.seed, family,
                                           task_label(run))
         if config.shared_warm_start:
-            model_dir = warm_started_dir(model_dir, dataclasses.replace(policy_config, model=str(model_dir)), family,
-                                         run, config.shared_warm_start)
+            imitation = dataclasses.replace(policy_config, model=str(model_dir),
+                                            lr=config.lm.warm_lr or policy_config.lr)
+            model_dir = warm_started_dir(model_dir, imitation, family, run, config.shared_warm_start)
         policy_config = dataclasses.replace(policy_config, model=str(model_dir))
     policy = HFPolicy(policy_config, seed=run.seed)
 
