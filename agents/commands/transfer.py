@@ -217,6 +217,11 @@ def _run_study(console: Any, args: argparse.Namespace, study: dict[str, Any]) ->
     layout = report.StudyLayout(out, args.task, study["budgets"])
     data = report.summary(layout, args.metric, choice.label)
     written = report.write(out, data)
+    from agents.transfer.plots import plot_curves
+
+    figure = plot_curves(layout, args.metric, {"small": "small policy", "lm": choice.label})
+    if figure is not None:
+        written.append(figure)
     console.print(report.markdown(data), soft_wrap=True)
     for run_id, error in failures:
         console.print(f"[red]run {run_id} failed:[/] {error}", soft_wrap=True)
