@@ -81,8 +81,8 @@ class TransferLMConfig:
     train: TrainConfig
     models_dir: str
     shared_warm_start: int = 0
-    """From-scratch LMs: imitation steps done once per seed and shared by every scheme's run of that seed (the
-    warm start does not depend on the scheme); the run itself then has ``warm_start_steps=0``."""
+    """Imitation steps done once per seed and shared by every scheme's run of that seed (the warm start does not
+    depend on the scheme; ``warm_started_dir``); the run itself then has ``warm_start_steps=0``."""
 
     def to_dict(self) -> dict[str, Any]:
         """The worker's form (``is_transfer_lm_config`` recognizes it)."""
@@ -132,9 +132,8 @@ def transfer_specs(shared: SharedSettings, family: TaskFamily, aggregators: Sequ
             out["small"].append(RunSpec(f"small/{shared.task}", aggregator, seed,
                                         train_config(shared, family, aggregator, seed, small, longest)))
             run = train_config(shared, family, aggregator, seed, lm, longest)
-            shared_warm = 0
-            if choice.from_scratch:  # one warm start per seed, shared by the schemes (see TransferLMConfig)
-                shared_warm, run = run.warm_start_steps, dataclasses.replace(run, warm_start_steps=0)
+            # one warm start per seed, shared by the schemes (see TransferLMConfig)
+            shared_warm, run = run.warm_start_steps, dataclasses.replace(run, warm_start_steps=0)
             config = TransferLMConfig(choice, run, str(models_dir), shared_warm)
             out["lm"].append(RunSpec(f"lm/{shared.task}", aggregator, seed, config))
     return out
@@ -149,12 +148,14 @@ def task_label(run: TrainConfig) -> str:
     return f"{run.task}-{hashlib.sha1(settings.encode()).hexdigest()[:8]}"
 
 
-def warm_started_dir(model_dir: Path, policy_config: Any, family: TaskFamily, run: TrainConfig, steps: int) -> Path:
-    """``model_dir``'s weights after ``steps`` imitation steps as ``run`` would take them; built once per seed.
+def warm_started_dir(root: Path, policy_config: Any, family: TaskFamily, run: TrainConfig, steps: int) -> Path:
+    """The weights of ``policy_config.model`` after ``steps`` imitation steps as ``run`` takes them, under ``root``.
 
-    The directory is named by everything the warm start depends on (task and settings, pools, batch, learning rate,
-    steps, seed), built under a lock so that two workers never build it twice, and renamed into place when complete.
-    The optimizer state of the imitation is not kept: RL starts with a fresh AdamW, as after any loaded checkpoint.
+    Built once per seed and shared by every scheme's run (the warm start does not depend on the scheme). The
+    directory is named by everything the warm start depends on (model, LoRA, task and settings, pools, batch,
+    learning rate, steps, seed), built under a lock so that two workers never build it twice, and renamed into place
+    when complete. LoRA adapters are merged into the weights, so the saved model is an ordinary checkpoint; each RL
+    run then trains fresh adapters on it. The imitation's optimizer state is not kept: RL starts with a fresh AdamW.
     """
     import fcntl
     import hashlib
@@ -165,19 +166,24 @@ def warm_started_dir(model_dir: Path, policy_config: Any, family: TaskFamily, ru
     from agents.llm.policy import HFPolicy
     from llm_bridge.trainer import warm_start
 
-    key = json.dumps({"task": run.task, "params": dict(run.task_params), "pool": [run.train_first_seed,
-                      run.train_instances], "batch": run.batch_size, "lr": policy_config.lr, "steps": steps,
-                      "seed": run.seed}, sort_keys=True)
-    final = model_dir.with_name(f"{model_dir.name}-warm{steps}-{hashlib.sha1(key.encode()).hexdigest()[:10]}")
-    with open(model_dir.with_name(final.name + ".lock"), "w") as lock:
+    key = json.dumps({"model": str(policy_config.model), "lora": [policy_config.lora, policy_config.lora_r,
+                      policy_config.lora_alpha, policy_config.lora_targets], "task": run.task,
+                      "params": dict(run.task_params), "pool": [run.train_first_seed, run.train_instances],
+                      "batch": run.batch_size, "lr": policy_config.lr, "steps": steps, "seed": run.seed},
+                     sort_keys=True, default=str)
+    name = f"{Path(policy_config.model).name}-{task_label(run)}-seed{run.seed}-warm{steps}"
+    final = root / f"{name}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / (final.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (final / "config.json").exists():
             return final
         policy = HFPolicy(policy_config, seed=run.seed)
         warm_start(policy, family, family.instances(run.train_first_seed, run.train_instances), run, steps)
-        tmp = final.with_name(f".{final.name}.tmp")
+        model = policy.model.merge_and_unload() if policy_config.lora else policy.model
+        tmp = root / f".{final.name}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
-        policy.model.save_pretrained(tmp)
+        model.save_pretrained(tmp)
         policy.tokenizer.save_pretrained(tmp)
         (tmp / "warm_start.json").write_text(key)
         os.replace(tmp, final)
@@ -201,10 +207,10 @@ def run_lm_one(run_id: str, config_dict: Mapping[str, Any], run_dir: Path, progr
     if config.lm.architecture is not None:  # from scratch: this seed's random weights, built once
         model_dir = small_transformer_dir(Path(config.models_dir), config.lm.architecture, run.seed, family,
                                           task_label(run))
-        if config.shared_warm_start:
-            imitation = dataclasses.replace(policy_config, model=str(model_dir),
-                                            lr=config.lm.warm_lr or policy_config.lr)
-            model_dir = warm_started_dir(model_dir, imitation, family, run, config.shared_warm_start)
+        policy_config = dataclasses.replace(policy_config, model=str(model_dir))
+    if config.shared_warm_start:  # this seed's warm-started weights, built once for every scheme
+        imitation = dataclasses.replace(policy_config, lr=config.lm.warm_lr or policy_config.lr)
+        model_dir = warm_started_dir(Path(config.models_dir), imitation, family, run, config.shared_warm_start)
         policy_config = dataclasses.replace(policy_config, model=str(model_dir))
     policy = HFPolicy(policy_config, seed=run.seed)
 
