@@ -179,3 +179,19 @@ def test_a_from_scratch_warm_start_is_built_once_per_seed_and_shared(tmp_path) -
         first = json.loads((out / "runs/lm/maze" / scheme / "seed0/metrics.jsonl").read_text().splitlines()[0])
         starts.append({k: v for k, v in first.items() if k.startswith("start/eval/")})
     assert starts[0] and starts[0] == starts[1]  # both schemes start RL from the same warm-started weights
+
+
+def test_a_model_directory_trains_lora_on_a_shared_merged_warm_start(tmp_path) -> None:  # noqa: ANN001
+    from agents.llm.offline import build_tiny_model
+
+    model = build_tiny_model(tmp_path / "tiny", n_layer=1, n_embd=32, n_head=2, n_positions=1024)
+    out = tmp_path / "study"
+    argv = ["transfer", "--task", "maze", "--lm", str(model), "--aggregators", "grpo,gdpo", "--seeds", "1",
+            "--out", str(out), "--lm-warm-start-steps", "1", *[a for a in TINY if a not in ("--lm-shape", "1x32")]]
+    assert main(argv) == 0
+    warm = [p for p in (out / "models").iterdir() if p.is_dir()]
+    assert len(warm) == 1 and "tiny" in warm[0].name and "-warm1-" in warm[0].name
+    assert not list(warm[0].glob("adapter_*")) and (warm[0] / "config.json").exists()  # merged: a plain checkpoint
+    study = json.loads((out / "transfer_study.json").read_text())
+    assert study["lm"]["policy"]["lora"] is True
+    assert list((out / "runs/lm/maze/gdpo/seed0").glob("result.json"))
