@@ -5,7 +5,7 @@ LoRA, or a model directory) under each scheme, on the same task instances and se
 two budgets; prints and writes side by side each scheme's metric under both, Kendall's tau between the rankings
 with a bootstrap CI over seeds, the pairs whose order flips, and each scheme's per-objective profile. A killed study
 continues with ``--resume`` (finished runs are kept, an interrupted one continues from its last checkpoint).
-docs/transfer.md.
+See docs/transfer.md.
 """
 
 from __future__ import annotations
@@ -77,15 +77,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="torch threads per LM run (default: 1 for the small transformer, which runs --jobs runs "
                         "side by side; every core for SmolLM2 and model directories, which run one at a time)")
     parser.add_argument("--eval-instances", type=int, default=16, help="held-out instances, both sides (default: 16)")
-    parser.add_argument("--eval-samples", type=int, default=8, help="answers per held-out instance (default: 8)")
+    parser.add_argument("--eval-samples", type=int, default=8,
+                        help="samples per held-out instance (default: 8); with a set-level scheme in the study, "
+                        "single-answer schemes draw m times as many, so every pool holds the same number of answers")
     parser.add_argument("--metric", default="eval/best@1",
-                        help="the metric the rankings are read on (default: eval/best@1)")
+                        help="the evaluation metric the rankings are read on, in its own direction (default: "
+                        "eval/best@1)")
     parser.add_argument("--out", type=Path, default=None,
                         help="output directory (default: runs/transfer-<task>-<lm>)")
     parser.add_argument("--jobs", type=int, default=None,
                         help="worker processes for the small policy and the small transformer (default: the number of "
                         "cores; SmolLM2 and model directories run one at a time on every core)")
     parser.add_argument("--resume", action="store_true", help="continue a killed study in --out")
+    parser.add_argument("--order", choices=["seed", "scheme"], default="seed",
+                        help="run order within each side: seed (every scheme of seed 0, then seed 1, ...: a study "
+                        "stopped early holds whole seeds) or scheme (every seed of the first scheme first: learning "
+                        "evidence under one scheme before any comparison); not part of the study's settings, so a "
+                        "resume may change it (default: seed)")
 
 
 def _pair(text: str, flag: str) -> tuple[int, int]:
@@ -109,18 +117,27 @@ def run(args: argparse.Namespace) -> int:
     return _run_study(console, args, study)
 
 
+MAX_SEEDS = 1000
+"""Most seeds per scheme and side (a typo such as --seeds 5000000000 fails at once instead of building specs)."""
+
+
 def _study(args: argparse.Namespace) -> dict[str, Any]:
     """Every check before anything runs; the study's parts."""
     from agents.commands._paths import writable_dir
     from agents.compare.grid import resolve_aggregators
+    from agents.compare.verdict import METRICS
     from agents.config_cli import parse_key_values
     from agents.transfer.lms import parse_shape, resolve_lm
-    from agents.transfer.runs import PolicyBudget, SharedSettings, transfer_specs
+    from agents.transfer.runs import SharedSettings, transfer_specs
+    from llm_bridge.aggregators import get_spec
     from vecreward_envs.families import make_family
-    from vecreward_envs.protocols import StructuredView, TextView, require
+    from vecreward_envs.protocols import Demonstrations, StructuredView, TextChains, TextView, require, supports
 
-    if args.seeds < 1:
-        raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
+    if not 1 <= args.seeds <= MAX_SEEDS:
+        raise ValueError(f"--seeds must be in [1, {MAX_SEEDS}], got {args.seeds}")
+    if args.metric not in METRICS or not args.metric.startswith("eval/"):
+        raise ValueError(f"--metric {args.metric!r} is not an evaluation metric; valid: "
+                         f"{', '.join(m for m in METRICS if m.startswith('eval/'))}")
     params = {**TEXT_DEFAULTS.get(args.task, {}), **parse_key_values(args.task_param, "--task-param")}
     family = make_family(args.task, **params)
     require(family, StructuredView, f"--task {args.task} (the small policy answers in the structured view)")
@@ -128,53 +145,89 @@ def _study(args: argparse.Namespace) -> dict[str, Any]:
     aggregators = resolve_aggregators(args.aggregators)
     if len(aggregators) < 2:
         raise ValueError("--aggregators: a ranking needs at least two schemes")
+    for scheme in aggregators:  # set-level schemes ask the LM for chains of answers in one completion
+        if get_spec(scheme).chain_length > 1:
+            require(family, TextChains, f"--aggregators {scheme} (a set-level scheme) with an LM")
     defaults = LM_BUDGETS.get(args.lm, LM_BUDGETS["smollm2"])
-    lm_short, lm_long = _pair(args.lm_steps, "--lm-steps") if args.lm_steps else defaults[:2]
-    small = PolicyBudget(*_pair(args.small_steps, "--small-steps"), batch_size=16, warm_start_steps=100)
-    lm_budget = PolicyBudget(lm_short, lm_long, batch_size=args.lm_batch_size or defaults[2],
-                             warm_start_steps=defaults[3] if args.lm_warm_start_steps is None
-                             else args.lm_warm_start_steps)
-    for name in ("eval_instances", "eval_samples"):
-        if getattr(args, name) < (2 if name == "eval_samples" else 1):
-            raise ValueError(f"--{name.replace('_', '-')} is too small: {getattr(args, name)}")
-    if args.lm_threads is not None and args.lm_threads < 1:
-        raise ValueError(f"--lm-threads must be >= 1, got {args.lm_threads}")
+    for flag, value in (("--lm-batch-size", args.lm_batch_size), ("--lm-max-new-tokens", args.lm_max_new_tokens),
+                        ("--lm-threads", args.lm_threads), ("--jobs", args.jobs)):
+        if value is not None and value < 1:
+            raise ValueError(f"{flag} must be >= 1, got {value}")
+    if args.lm_warm_start_steps is not None and args.lm_warm_start_steps < 0:
+        raise ValueError(f"--lm-warm-start-steps must be >= 0, got {args.lm_warm_start_steps}")
+    warm = defaults[3] if args.lm_warm_start_steps is None else args.lm_warm_start_steps
+    if args.lm == "small-transformer" and warm and not supports(family, Demonstrations):
+        raise ValueError(f"--task {args.task} has no demonstrations, so a small transformer trained from scratch "
+                         "would start RL from random weights; pass --lm-warm-start-steps 0 to do that anyway")
+    if not supports(family, Demonstrations):
+        warm = 0
+    small = _budget("--small-steps", *_pair(args.small_steps, "--small-steps"), batch_size=16, warm_start_steps=100)
+    lm_pair = _pair(args.lm_steps, "--lm-steps") if args.lm_steps else defaults[:2]
+    lm_budget = _budget("--lm-steps", *lm_pair, batch_size=args.lm_batch_size or defaults[2], warm_start_steps=warm)
     if args.lm_lr is not None and not 0.0 < args.lm_lr < 1.0:
         raise ValueError(f"--lm-lr must be in (0, 1), got {args.lm_lr}")
-    new_tokens = args.lm_max_new_tokens or _answer_budget(family)
-    if new_tokens < 1:
-        raise ValueError(f"--lm-max-new-tokens must be >= 1, got {new_tokens}")
+    new_tokens = args.lm_max_new_tokens if args.lm_max_new_tokens is not None else _answer_budget(family)
     choice = resolve_lm(args.lm, max_new_tokens=new_tokens, lr=args.lm_lr,
                         shape=parse_shape(args.lm_shape) if args.lm_shape else None, threads=args.lm_threads)
+    if choice.architecture is not None and new_tokens >= choice.architecture.n_positions // 2:
+        raise ValueError(f"--lm-max-new-tokens {new_tokens} leaves too little of the small transformer's "
+                         f"{choice.architecture.n_positions}-token context for the prompt")
     shared = SharedSettings(task=args.task, task_params=params, eval_instances=args.eval_instances,
                             eval_samples=args.eval_samples)
     out = args.out or Path("runs") / f"transfer-{args.task}-{Path(args.lm).name}"
     jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
-    if jobs < 1:
-        raise ValueError(f"--jobs must be >= 1, got {jobs}")
+    identity = choice.to_dict()
+    for how in ("jobs", "threads"):  # how the runs are spread over cores is not part of what a study measures
+        identity.pop(how)
     meta = {"task": args.task, "task_params": params, "aggregators": aggregators, "seeds": args.seeds,
-            "lm": choice.to_dict(), "budgets": {"small": [small.short, small.long], "lm": [lm_short, lm_long]},
+            "lm": identity, "budgets": {"small": [small.short, small.long], "lm": list(lm_pair)},
             "batch": {"small": small.batch_size, "lm": lm_budget.batch_size},
             "warm_start": {"small": small.warm_start_steps, "lm": lm_budget.warm_start_steps},
             "eval": [args.eval_instances, args.eval_samples]}
-    meta_path = out / META
-    if meta_path.exists() and not args.resume:
-        raise ValueError(f"{out} already holds a transfer study: pass --resume to continue it, or another --out")
-    if args.resume:
-        if not meta_path.exists():
-            raise ValueError(f"--resume: {out} holds no transfer study to continue (no {META})")
-        try:
-            before = json.loads(meta_path.read_text())
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"--resume: {meta_path} cannot be read ({exc})") from None
-        if before != json.loads(json.dumps(meta)):
-            changed = sorted(k for k in meta if before.get(k) != json.loads(json.dumps(meta[k])))
-            raise ValueError(f"--resume: the study in {out} was run with other settings ({', '.join(changed)}); "
-                             "resume with the same options, or use another --out")
+    _check_resume(out, meta, args.resume)
     writable_dir(out, "--out")
-    specs = transfer_specs(shared, family, aggregators, args.seeds, small, lm_budget, choice, out / "models")
+    specs = transfer_specs(shared, family, aggregators, args.seeds, small, lm_budget, choice, out / "models",
+                           order=args.order)
     return {"out": out, "meta": meta, "specs": specs, "choice": choice, "jobs": jobs,
-            "budgets": {"small": (small.short, small.long), "lm": (lm_short, lm_long)}}
+            "budgets": {"small": (small.short, small.long), "lm": lm_pair}}
+
+
+def _budget(flag: str, short: int, long: int, **rest: int) -> Any:
+    """A ``PolicyBudget``, its errors naming the flag."""
+    from agents.transfer.runs import PolicyBudget
+
+    try:
+        return PolicyBudget(short, long, **rest)
+    except ValueError as exc:
+        raise ValueError(f"{flag}: {exc}") from None
+
+
+def _check_resume(out: Path, meta: dict[str, Any], resume: bool) -> None:
+    """Refuse to overwrite a study, or to resume one run with other settings (naming what differs)."""
+    meta_path = out / META
+    if meta_path.exists() and not resume:
+        raise ValueError(f"{out} already holds a transfer study: pass --resume to continue it, or another --out")
+    if not resume:
+        return
+    if not meta_path.exists():
+        raise ValueError(f"--resume: {out} holds no transfer study to continue (no {META})")
+    try:
+        before = json.loads(meta_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--resume: {meta_path} cannot be read ({exc})") from None
+    if not isinstance(before, dict):
+        raise ValueError(f"--resume: {meta_path} is not a study's settings (a JSON object)")
+    now = json.loads(json.dumps(meta))
+    changed = [k for k in now if before.get(k) != now[k]]
+    if changed:
+        detail = []
+        for key in changed:
+            old, new = before.get(key), now[key]
+            if isinstance(old, dict) and isinstance(new, dict):
+                key += "." + ",".join(sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)))
+            detail.append(key)
+        raise ValueError(f"--resume: the study in {out} was run with other settings ({'; '.join(detail)}); resume "
+                         "with the same options, or use another --out")
 
 
 def _answer_budget(family: TaskFamily) -> int:

@@ -273,7 +273,8 @@ STYLES = [(ls, mk) for ls in ("-", "--", ":", "-.") for mk in ("o", "s", "^", "D
 """Line style and marker pairs, so that curves stay distinguishable beyond the 10 colours of a palette."""
 
 
-def _style(i: int, plt: Any) -> dict[str, Any]:
+def line_style(i: int, plt: Any) -> dict[str, Any]:
+    """The i-th line's colour, dash and marker (distinct in print and for colour-blind readers)."""
     linestyle, marker = STYLES[i % len(STYLES)]
     return {"color": plt.cm.tab10(i % 10), "linestyle": linestyle, "marker": marker, "markersize": 4}
 
@@ -305,7 +306,7 @@ def plot_all(out_dir: Path, rows: list[dict[str, Any]], records: list[dict[str, 
             ax.set(xlabel="aggregation scheme", ylabel="objective mean over the evaluation pool",
                    title=f"{task}: per-objective means (final evaluation, mean over seeds)")
             ax.legend(fontsize=7)
-            written.append(_save(fig, out_dir / f"objectives_{task}.png"))
+            written.append(save_figure(fig, out_dir / f"objectives_{task}.png"))
         if task_records and "pool" in task_records[0] and task == "maze":
             written.append(_plot_fronts(plt, out_dir, task, task_records, aggregators,
                                         list(task_records[0]["reward_names"])))
@@ -325,13 +326,13 @@ def _plot_learning(plt: Any, out_dir: Path, task: str, rows: list[dict[str, Any]
         mean = np.array([np.nanmean(curves[s]) for s in steps])
         lo = np.array([np.nanmin(curves[s]) for s in steps])
         hi = np.array([np.nanmax(curves[s]) for s in steps])
-        style = _style(i, plt)
+        style = line_style(i, plt)
         ax.plot(steps, mean, label=agg, **style)
         ax.fill_between(steps, lo, hi, color=style["color"], alpha=0.12, linewidth=0)
     ax.set(xlabel="training step (policy updates)", ylabel="eval best@1 (mean of the reward vector)",
            title=f"{task}: learning curves (line: mean over seeds; band: min-max over seeds)")
     ax.legend(fontsize=7, ncol=2)
-    return _save(fig, out_dir / f"learning_{task}.png")
+    return save_figure(fig, out_dir / f"learning_{task}.png")
 
 
 def _plot_best_k(plt: Any, out_dir: Path, task: str, rows: list[dict[str, Any]], records: list[dict[str, Any]],
@@ -359,13 +360,13 @@ def _plot_best_k(plt: Any, out_dir: Path, task: str, rows: list[dict[str, Any]],
             continue
         means = np.array([np.mean([p[k] for p in per_seed]) for k in ks])
         cis = np.array([bootstrap_ci([p[k] for p in per_seed], rng) for k in ks])
-        style = _style(i, plt)
+        style = line_style(i, plt)
         ax.errorbar(np.array(ks) * (1 + 0.012 * (i - len(aggregators) / 2)), means,
                     yerr=[means - cis[:, 0], cis[:, 1] - means], capsize=2, label=agg, **style)
     ax.set(xlabel="k (answers drawn from the S samples per instance)", ylabel="best@k (mean of the reward vector)",
            xscale="log", title=f"{task}: best@k after training (mean over seeds, bars: 95% bootstrap CI)")
     ax.legend(fontsize=7, ncol=2)
-    return _save(fig, out_dir / f"bestk_{task}.png")
+    return save_figure(fig, out_dir / f"bestk_{task}.png")
 
 
 def _plot_fronts(plt: Any, out_dir: Path, task: str, records: list[dict[str, Any]], aggregators: list[str],
@@ -390,10 +391,11 @@ def _plot_fronts(plt: Any, out_dir: Path, task: str, records: list[dict[str, Any
         ax.axis("off")
     axes.flat[0].legend(fontsize=6)
     fig.suptitle(f"{task} seed {records[0]['front_instance_seed']}: gold vs diamond of 64 samples per seed")
-    return _save(fig, out_dir / f"fronts_{task}.png")
+    return save_figure(fig, out_dir / f"fronts_{task}.png")
 
 
-def _save(fig: Any, path: Path) -> Path:
+def save_figure(fig: Any, path: Path) -> Path:
+    """Write ``fig`` to ``path`` atomically (a temporary file renamed over it) and close it."""
     fig.tight_layout()
     tmp = path.with_name("tmp_" + path.name)
     fig.savefig(tmp, dpi=110)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.compare.report import _save, _style
+from agents.compare.report import line_style, save_figure
 from agents.transfer.report import SIDE_NAMES, StudyLayout
 from llm_bridge.run_logging import read_metrics_file
 
@@ -46,11 +46,12 @@ def plot_curves(layout: StudyLayout, metric: str, labels: dict[str, str]) -> Pat
     if not sides:
         return None
     fig, axes = plt.subplots(1, len(sides), figsize=(6.5 * len(sides), 4.8), squeeze=False)
+    schemes = sorted({scheme for side in sides for scheme in curves(layout, side, metric)})
     for ax, side in zip(axes[0], sides, strict=True):
-        for i, (scheme, points) in enumerate(curves(layout, side, metric).items()):
+        for scheme, points in curves(layout, side, metric).items():
             steps = sorted(points)
             mean = np.array([np.mean(points[s]) for s in steps])
-            style: dict[str, Any] = _style(i, plt)
+            style: dict[str, Any] = line_style(schemes.index(scheme), plt)  # a scheme's colour in every panel
             ax.plot(steps, mean, label=f"{scheme} (n={max(len(v) for v in points.values())})", **style)
             ax.fill_between(steps, [min(points[s]) for s in steps], [max(points[s]) for s in steps],
                             color=style["color"], alpha=0.12, linewidth=0)
@@ -60,4 +61,4 @@ def plot_curves(layout: StudyLayout, metric: str, labels: dict[str, str]) -> Pat
                title=f"{layout.task}: {labels.get(side, SIDE_NAMES.get(side, side))}"[:90])
         ax.legend(fontsize=7)
     fig.suptitle("mean over seeds; band: min-max over seeds; dotted: the two budgets", fontsize=9)
-    return _save(fig, layout.out / f"curves_{layout.task}.png")
+    return save_figure(fig, layout.out / f"curves_{layout.task}.png")

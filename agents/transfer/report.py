@@ -85,9 +85,21 @@ def scores(rows: Sequence[Mapping[str, Any]], side: str, budget: str, metric: st
     return out
 
 
-def ranking(values: Scores) -> list[str]:
-    """Schemes from best to worst by their mean over seeds."""
-    return sorted(values, key=lambda s: -float(np.mean(list(values[s].values()))))
+def ranking(values: Scores, higher_is_better: bool = True) -> list[str]:
+    """Schemes from best to worst by their mean over seeds (ties keep their order: see ``ranks``)."""
+    sign = -1.0 if higher_is_better else 1.0
+    return sorted(values, key=lambda s: sign * float(np.mean(list(values[s].values()))))
+
+
+def ranks(values: Scores, higher_is_better: bool = True) -> dict[str, str]:
+    """Competition ranks with ties marked: equal means share a rank written ``2=``, and the next rank skips."""
+    means = {s: float(np.mean(list(v.values()))) for s, v in values.items()}
+    out = {}
+    for scheme, mean in means.items():
+        better = sum(1 for m in means.values() if (m > mean if higher_is_better else m < mean))
+        tied = sum(1 for m in means.values() if m == mean) > 1
+        out[scheme] = f"{better + 1}{'=' if tied else ''}"
+    return out
 
 
 @dataclass(frozen=True)
@@ -124,9 +136,11 @@ def objective_names(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def summary(layout: StudyLayout, metric: str, lm_label: str) -> dict[str, Any]:
-    """Everything the report prints, as JSON-able data."""
+    """Everything the report prints, as JSON-able data (the metric's direction from ``compare.verdict.METRICS``)."""
+    from agents.compare.verdict import METRICS
+
+    higher = METRICS[metric].higher_is_better if metric in METRICS else True
     rows = tidy_rows(layout)
-    rng = np.random.default_rng(0)
     sides: dict[str, Any] = {}
     for side in layout.budgets:
         for budget in ("short", "long"):
@@ -134,10 +148,12 @@ def summary(layout: StudyLayout, metric: str, lm_label: str) -> dict[str, Any]:
             if not values:
                 continue
             steps = layout.budgets[side][0 if budget == "short" else 1]
-            entry = {"steps": steps, "ranking": ranking(values), "schemes": {}}
+            entry = {"steps": steps, "ranking": ranking(values, higher), "ranks": ranks(values, higher),
+                     "schemes": {}}
             for scheme in entry["ranking"]:
                 seeds = values[scheme]
-                ci = bootstrap_ci(list(seeds.values()), rng)
+                # one generator per cell: a cell's CI does not move when other runs finish
+                ci = bootstrap_ci(list(seeds.values()), np.random.default_rng(sorted(seeds)))
                 start = scores(rows, side, budget, "start/" + metric).get(scheme, {})
                 gain = [seeds[s] - start[s] for s in seeds if s in start]
                 profile = {name: _mean(rows, side, budget, scheme, f"eval/{name}/mean")
@@ -150,7 +166,7 @@ def summary(layout: StudyLayout, metric: str, lm_label: str) -> dict[str, Any]:
                 }
             sides[f"{side}@{budget}"] = entry
     return {
-        "task": layout.task, "metric": metric, "lm": lm_label,
+        "task": layout.task, "metric": metric, "higher_is_better": higher, "lm": lm_label,
         "budgets": {side: list(b) for side, b in layout.budgets.items()}, "sides": sides,
         "agreements": [{"first": a.first, "second": a.second, "schemes": list(a.result.schemes), "tau": a.result.tau,
                         "ci": list(a.result.ci), "flipped": [list(p) for p in a.result.flipped]}
@@ -172,10 +188,11 @@ def _num(x: float, digits: int = 3) -> str:
 def markdown(data: Mapping[str, Any]) -> str:
     """The study as markdown: side-by-side metrics, rank agreements with flipped pairs, objective profiles."""
     metric = data["metric"]
+    direction = "higher is better" if data.get("higher_is_better", True) else "lower is better"
     lines = [f"# Transfer: {data['task']} (small policy vs {data['lm']})", "",
-             f"Metric: `{metric}` on the held-out instances (both sides evaluate the same instances). "
-             "`gain` is the metric minus the same run's evaluation after its warm start, before RL (mean over seeds, "
-             "with its sd across seeds).", ""]
+             f"Metric: `{metric}` ({direction}) on the held-out instances (both sides evaluate the same instances). "
+             "Each cell: mean over seeds [bootstrap 95% CI] (#rank, `=` marks a tie; gain = the metric minus the "
+             "same run's evaluation after its warm start, before RL, mean ± sd over seeds; n = seeds).", ""]
     sides = data["sides"]
     schemes = list(dict.fromkeys(s for entry in sides.values() for s in entry["schemes"]))
     columns = list(sides)
@@ -186,7 +203,7 @@ def markdown(data: Mapping[str, Any]) -> str:
         for c in columns:
             s = sides[c]["schemes"].get(scheme)
             cells.append("" if s is None else f"{_num(s['mean'])} [{_num(s['ci'][0])}, {_num(s['ci'][1])}] "
-                         f"(#{sides[c]['ranking'].index(scheme) + 1}; gain {_num(s['gain_over_start'])} ± "
+                         f"(#{sides[c]['ranks'][scheme]}; gain {_num(s['gain_over_start'])} ± "
                          f"{_num(s['gain_sd'])}; n={s['seeds']})")
         lines.append(f"| {scheme} | " + " | ".join(cells) + " |")
     lines += ["", "## Rank agreement (Kendall's tau, bootstrap 95% CI over seeds)", "",
@@ -208,6 +225,17 @@ def markdown(data: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _null_nan(value: Any) -> Any:
+    """``value`` with every non-finite float as None (standard JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: _null_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_null_nan(v) for v in value]
+    return value
+
+
 def write(out: Path, data: Mapping[str, Any]) -> list[Path]:
     """``transfer.json``, ``transfer.csv`` (tidy rows) and ``transfer.md`` in ``out``, each written atomically."""
     written = []
@@ -217,8 +245,8 @@ def write(out: Path, data: Mapping[str, Any]) -> list[Path]:
     writer = csv.DictWriter(buffer, fieldnames=keys)
     writer.writeheader()
     writer.writerows(rows)
-    body = {k: v for k, v in data.items() if k != "rows"}
-    for name, text in (("transfer.json", json.dumps(body, indent=1, default=float)),
+    body = _null_nan({k: v for k, v in data.items() if k != "rows"})
+    for name, text in (("transfer.json", json.dumps(body, indent=1, default=float, allow_nan=False)),
                        ("transfer.csv", buffer.getvalue()), ("transfer.md", markdown(data))):
         path = out / name
         tmp = path.with_name(path.name + ".tmp")

@@ -37,10 +37,15 @@ class PolicyBudget:
     """One side's training: two budgets (steps at which its ranking is read), batch, group and warm start."""
 
     short: int
+    """The first budget: steps after which the side's ranking is read (an evaluation step of every run)."""
     long: int
+    """The second budget, a multiple of the first: every run trains this many steps."""
     batch_size: int = 16
+    """B prompts (instances) per step."""
     group_size: int = 8
+    """G answers per prompt."""
     warm_start_steps: int = 100
+    """Imitation steps before RL (0 for families without demonstrations)."""
 
     def __post_init__(self) -> None:
         for name in ("short", "long", "batch_size", "group_size"):
@@ -67,10 +72,21 @@ class SharedSettings:
     """What both sides of a study share: task instances, evaluation pool and its size."""
 
     task: str
+    """The task family."""
     task_params: Mapping[str, Any]
+    """Its settings (the same instances for both sides)."""
     train_instances: int = 512
+    """The training pool's size."""
     eval_instances: int = 16
+    """Held-out instances every evaluation samples."""
     eval_samples: int = 8
+    """Samples per held-out instance (chains for set-level schemes; see ``train_config``)."""
+
+    def __post_init__(self) -> None:
+        for name, low in (("train_instances", 1), ("eval_instances", 1), ("eval_samples", 2)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"--{name.replace('_', '-')} must be an int >= {low}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -78,8 +94,11 @@ class TransferLMConfig:
     """What one LM run trains: the LM choice, the run's ``TrainConfig`` and where from-scratch weights live."""
 
     lm: LMChoice
+    """Which LM and its policy settings."""
     train: TrainConfig
+    """The run (its ``warm_start_steps`` is 0: the warm start is shared, below)."""
     models_dir: str
+    """Where the study keeps initial and warm-started weights (``<out>/models``)."""
     shared_warm_start: int = 0
     """Imitation steps done once per seed and shared by every scheme's run of that seed (the warm start does not
     depend on the scheme; ``warm_started_dir``); the run itself then has ``warm_start_steps=0``."""
@@ -105,8 +124,10 @@ def train_config(shared: SharedSettings, family: TaskFamily, aggregator: str, se
                  longest_chain: int = 1) -> TrainConfig:
     """One run's ``TrainConfig`` (the scheme's needs filled from the family and the long budget).
 
-    ``longest_chain``: the longest chain among the study's schemes; a set-level scheme's evaluation draws fewer
-    chains so that every scheme's pool holds the same number of answers (``equal_pool_samples``).
+    ``longest_chain``: the longest chain among the study's schemes; a scheme with shorter chains draws more samples
+    so that every scheme's pool holds the same number of answers (``grid.equal_pool_samples``). A scheme whose
+    settings follow the run's length (rvpo's temperature ramp, ``total_steps``) is set for the long budget, so its
+    short-budget reading is the long run part-way, not a run planned for the short budget.
     """
     spec = get_spec(aggregator)
     pipeline = PipelineConfig(aggregator=aggregator, aggregator_params=scheme_params(aggregator, family, budget.long))
@@ -114,7 +135,7 @@ def train_config(shared: SharedSettings, family: TaskFamily, aggregator: str, se
         task=shared.task, task_params=dict(shared.task_params), pipeline=pipeline, steps=budget.long,
         batch_size=budget.batch_size, group_size=budget.group_size, chain_length=spec.chain_length,
         train_instances=shared.train_instances, eval_instances=shared.eval_instances,
-        eval_samples=max(2, shared.eval_samples * longest_chain // spec.chain_length),
+        eval_samples=shared.eval_samples * longest_chain // spec.chain_length,
         eval_every=budget.eval_every, checkpoint_every=budget.eval_every,
         warm_start_steps=budget.warm_start_steps if supports(family, Demonstrations) else 0,
         eval_at_start=True, seed=seed,
@@ -122,20 +143,28 @@ def train_config(shared: SharedSettings, family: TaskFamily, aggregator: str, se
 
 
 def transfer_specs(shared: SharedSettings, family: TaskFamily, aggregators: Sequence[str], seeds: int,
-                   small: PolicyBudget, lm: PolicyBudget, choice: LMChoice, models_dir: Path
-                   ) -> dict[str, list[RunSpec]]:
-    """Every run of the study, per side: ``{"small": [...], "lm": [...]}`` (run ids ``<side>/<task>/...``)."""
+                   small: PolicyBudget, lm: PolicyBudget, choice: LMChoice, models_dir: Path,
+                   order: str = "seed") -> dict[str, list[RunSpec]]:
+    """Every run of the study, per side: ``{"small": [...], "lm": [...]}`` (run ids ``<side>/<task>/...``).
+
+    ``order``: ``seed`` (every scheme of seed 0, then seed 1, ...: a study stopped early holds whole seeds) or
+    ``scheme`` (every seed of the first scheme, then the next).
+    """
     out: dict[str, list[RunSpec]] = {side: [] for side in SIDES}
     longest = max(get_spec(a).chain_length for a in aggregators)
-    for seed in range(seeds):  # seed-major: a study stopped early holds whole seeds of every scheme
-        for aggregator in aggregators:
-            out["small"].append(RunSpec(f"small/{shared.task}", aggregator, seed,
-                                        train_config(shared, family, aggregator, seed, small, longest)))
-            run = train_config(shared, family, aggregator, seed, lm, longest)
-            # one warm start per seed, shared by the schemes (see TransferLMConfig)
-            shared_warm, run = run.warm_start_steps, dataclasses.replace(run, warm_start_steps=0)
-            config = TransferLMConfig(choice, run, str(models_dir), shared_warm)
-            out["lm"].append(RunSpec(f"lm/{shared.task}", aggregator, seed, config))
+    cells = [(a, s) for s in range(seeds) for a in aggregators]
+    if order == "scheme":
+        cells = [(a, s) for a in aggregators for s in range(seeds)]
+    elif order != "seed":
+        raise ValueError(f"order must be 'seed' or 'scheme', got {order!r}")
+    for aggregator, seed in cells:
+        out["small"].append(RunSpec(f"small/{shared.task}", aggregator, seed,
+                                    train_config(shared, family, aggregator, seed, small, longest)))
+        run = train_config(shared, family, aggregator, seed, lm, longest)
+        # one warm start per seed, shared by the schemes (see TransferLMConfig)
+        shared_warm, run = run.warm_start_steps, dataclasses.replace(run, warm_start_steps=0)
+        config = TransferLMConfig(choice, run, str(models_dir), shared_warm)
+        out["lm"].append(RunSpec(f"lm/{shared.task}", aggregator, seed, config))
     return out
 
 
@@ -166,11 +195,11 @@ def warm_started_dir(root: Path, policy_config: Any, family: TaskFamily, run: Tr
     from agents.llm.policy import HFPolicy
     from llm_bridge.trainer import warm_start
 
-    key = json.dumps({"model": str(policy_config.model), "lora": [policy_config.lora, policy_config.lora_r,
-                      policy_config.lora_alpha, policy_config.lora_targets], "task": run.task,
-                      "params": dict(run.task_params), "pool": [run.train_first_seed, run.train_instances],
-                      "batch": run.batch_size, "lr": policy_config.lr, "steps": steps, "seed": run.seed},
-                     sort_keys=True, default=str)
+    settings = dataclasses.asdict(policy_config)  # every policy setting, the model as a resolved path
+    settings["model"] = str(Path(policy_config.model).expanduser().resolve())
+    key = json.dumps({"policy": settings, "task": run.task, "params": dict(run.task_params),
+                      "pool": [run.train_first_seed, run.train_instances], "batch": run.batch_size, "steps": steps,
+                      "seed": run.seed}, sort_keys=True, default=str)
     name = f"{Path(policy_config.model).name}-{task_label(run)}-seed{run.seed}-warm{steps}"
     final = root / f"{name}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
     root.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,8 @@ TINY = ["--lm-shape", "1x32", "--small-steps", "1,2", "--lm-steps", "1,2", "--lm
 
 def test_transfer_runs_both_sides_reports_and_resumes(tmp_path, capsys) -> None:  # noqa: ANN001
     out = tmp_path / "study"
-    argv = ["transfer", "--task", "probe", "--aggregators", "grpo,gdpo", "--seeds", "2", "--out", str(out), *TINY]
+    argv = ["transfer", "--task", "probe", "--aggregators", "grpo,gdpo", "--seeds", "2", "--out", str(out),
+            "--lm-warm-start-steps", "0", *TINY]
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "Rank agreement" in text and "small@long" in text and "lm@long" in text
@@ -53,14 +54,24 @@ def test_transfer_runs_both_sides_reports_and_resumes(tmp_path, capsys) -> None:
     assert main([*argv, "--resume"]) == 0
     assert json.loads(victim.read_text())["final"] == record["final"]
     capsys.readouterr()
-    # resuming with other settings names what changed
+    # resuming with other settings names what changed; how runs spread over cores is not a setting
     assert main([*[a if a != "1,2" else "1,3" for a in argv], "--resume"]) == 2
-    assert "budgets" in capsys.readouterr().out
+    assert "budgets.lm,small" in capsys.readouterr().out
+    assert main([*argv, "--resume", "--lm-threads", "2", "--order", "scheme"]) == 0
 
 
 @pytest.mark.parametrize(("extra", "message"), [
     (["--lm", "no/such/dir"], "not small-transformer, smollm2 or a model directory"),
-    (["--small-steps", "5,3"], "must exceed the short one"),
+    (["--small-steps", "5,3"], "--small-steps: the long budget (3 steps) must exceed the short one"),
+    (["--small-steps", "0,2"], "--small-steps: short must be an int >= 1"),
+    (["--lm-batch-size", "0"], "--lm-batch-size must be >= 1"),
+    (["--lm-warm-start-steps", "-1"], "--lm-warm-start-steps must be >= 0"),
+    (["--lm-max-new-tokens", "1500"], "leaves too little of the small transformer's"),
+    (["--metric", "bogus"], "is not an evaluation metric"),
+    (["--task", "structure", "--aggregators", "grpo,vpo"], "TextChains"),
+    (["--task", "probe"], "has no demonstrations"),
+    (["--seeds", "5000000000"], "--seeds must be in [1, 1000]"),
+    (["--eval-samples", "1"], "--eval-samples must be an int >= 2"),
     (["--small-steps", "4,6"], "multiple of the short one"),
     (["--lm-steps", "x"], "--lm-steps must be SHORT,LONG"),
     (["--aggregators", "grpo"], "at least two schemes"),
@@ -68,7 +79,7 @@ def test_transfer_runs_both_sides_reports_and_resumes(tmp_path, capsys) -> None:
     (["--task", "multiagent_maze"], "--task multiagent_maze"),
     (["--task-param", "size=3"], "size"),
     (["--lm-shape", "2x40"], "multiple of 32"),
-    (["--seeds", "0"], "--seeds must be >= 1"),
+    (["--seeds", "0"], "--seeds must be in [1, 1000]"),
     (["--resume"], "holds no transfer study"),
 ])
 def test_bad_options_fail_with_one_line(tmp_path, capsys, extra, message) -> None:  # noqa: ANN001
@@ -76,6 +87,15 @@ def test_bad_options_fail_with_one_line(tmp_path, capsys, extra, message) -> Non
     text = capsys.readouterr().out
     assert message in text and "Traceback" not in text
     assert not (tmp_path / "s" / "runs").exists()
+
+
+@pytest.mark.parametrize("content", ["[]", '"x"', "{not json"])
+def test_a_damaged_study_file_is_a_one_line_error_on_resume(tmp_path, capsys, content) -> None:  # noqa: ANN001
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "transfer_study.json").write_text(content)
+    assert main(["transfer", "--out", str(tmp_path / "s"), "--resume"]) == 2
+    text = capsys.readouterr().out
+    assert "--resume:" in text and "Traceback" not in text
 
 
 def test_specs_share_instances_and_differ_only_in_budget() -> None:
@@ -146,11 +166,19 @@ def test_report_reads_each_side_at_its_budgets_and_finds_flips(tmp_path) -> None
     assert entry["profile"] == {"gold": pytest.approx(0.7)}
     written = report.write(tmp_path, data)
     assert [p.name for p in written] == ["transfer.json", "transfer.csv", "transfer.md"]
+    assert "NaN" not in (tmp_path / "transfer.json").read_text()  # standard JSON: null, not NaN
     assert "| small@long | lm@long | -1.00 |" in (tmp_path / "transfer.md").read_text()
     # an unfinished run is reported at the budgets it reached
     _metrics(tmp_path / "runs" / "lm" / "maze" / "d" / "seed0", [{"step": 1, "eval/best@1": 0.3}])
     partial = report.summary(layout, "eval/best@1", "an LM")
     assert "d" in partial["sides"]["lm@short"]["schemes"] and "d" not in partial["sides"]["lm@long"]["schemes"]
+
+
+def test_ranks_mark_ties_and_follow_the_metric_direction() -> None:
+    values = {"a": {0: 1.0}, "b": {0: 1.0}, "c": {0: 0.5}}
+    assert report.ranks(values) == {"a": "1=", "b": "1=", "c": "3"}
+    assert report.ranks(values, higher_is_better=False) == {"a": "2=", "b": "2=", "c": "1"}
+    assert report.ranking(values, higher_is_better=False)[0] == "c"
 
 
 def test_policy_budget_validation() -> None:
