@@ -173,6 +173,12 @@ def small_transformer_dir(root: Path, arch: Architecture, seed: int, family: Tas
     texts = [view.prompt(i) for i in instances]
     if supports(family, Demonstrations):
         texts += require(family, Demonstrations, "a tokenizer").demonstration_texts(instances)
+    for stale in root.glob(f".{final.name}.*.tmp"):  # left by a killed build (its process is gone)
+        pid = stale.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            import shutil
+
+            shutil.rmtree(stale, ignore_errors=True)
     tmp = root / f".{final.name}.{os.getpid()}.tmp"
     build_tiny_model(tmp, n_layer=arch.n_layer, n_embd=arch.n_embd, n_head=arch.n_head,
                      n_positions=arch.n_positions, seed=seed, tokenizer=trained_tokenizer(texts, VOCAB_SIZE))

@@ -223,3 +223,14 @@ def test_a_model_directory_trains_lora_on_a_shared_merged_warm_start(tmp_path) -
     study = json.loads((out / "transfer_study.json").read_text())
     assert study["lm"]["policy"]["lora"] is True
     assert list((out / "runs/lm/maze/gdpo/seed0").glob("result.json"))
+
+
+def test_a_killed_model_build_is_cleaned_and_a_live_one_left_alone(tmp_path) -> None:  # noqa: ANN001
+    from agents.transfer.lms import small_transformer_dir
+
+    dead, alive = tmp_path / ".x-1x32-seed0.999999999.tmp", tmp_path / ".x-1x32-seed0.1.tmp"  # pid 1 always runs
+    dead.mkdir()
+    alive.mkdir()
+    built = small_transformer_dir(tmp_path, parse_shape("1x32"), 0, make_family("probe"), "x")
+    assert (built / "config.json").exists() and not dead.exists() and alive.exists()
+    assert small_transformer_dir(tmp_path, parse_shape("1x32"), 0, make_family("probe"), "x") == built  # once
