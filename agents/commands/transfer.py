@@ -177,7 +177,7 @@ def _study(args: argparse.Namespace) -> dict[str, Any]:
     out = args.out or Path("runs") / f"transfer-{args.task}-{Path(args.lm).name}"
     jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
     identity = choice.to_dict()
-    for how in ("jobs", "threads"):  # how the runs are spread over cores is not part of what a study measures
+    for how in ("jobs", "threads", "label"):  # how runs spread over cores, and a display name, are not settings
         identity.pop(how)
     meta = {"task": args.task, "task_params": params, "aggregators": aggregators, "seeds": args.seeds,
             "lm": identity, "budgets": {"small": [small.short, small.long], "lm": list(lm_pair)},

@@ -130,7 +130,7 @@ def resolve_lm(name: str, *, max_new_tokens: int, lr: float | None = None, shape
                                  generation_batch_size=256, forward_batch_size=128)
         arch = shape or Architecture()
         return LMChoice(name, f"a small transformer trained from scratch on the text view "
-                        f"({arch.parameters() / 1e6:.1f}M parameters)", policy, arch, jobs=os.cpu_count() or 1,
+                        f"(at most {arch.parameters() / 1e6:.1f}M parameters)", policy, arch, jobs=os.cpu_count() or 1,
                         threads=threads or 1, warm_lr=1e-3)
     if name == SMOLLM2:
         from agents.llm.offline import default_cache_dir
