@@ -57,8 +57,11 @@ def plot_curves(layout: StudyLayout, metric: str, labels: dict[str, str]) -> Pat
                             color=style["color"], alpha=0.12, linewidth=0)
         for budget in layout.budgets[side]:
             ax.axvline(budget, color="grey", linewidth=0.6, linestyle=":")
-        ax.set(xlabel="RL steps (0: after the warm start)", ylabel=metric,
-               title=f"{layout.task}: {labels.get(side, SIDE_NAMES.get(side, side))}"[:90])
+        import textwrap
+
+        title = f"{layout.task}: {labels.get(side, SIDE_NAMES.get(side, side))}"
+        ax.set(xlabel="RL steps (0: after the warm start)", ylabel=metric)
+        ax.set_title("\n".join(textwrap.wrap(title, 60)), fontsize=9)
         ax.legend(fontsize=7)
     fig.suptitle("mean over seeds; band: min-max over seeds; dotted: the two budgets", fontsize=9)
     return save_figure(fig, layout.out / f"curves_{layout.task}.png")
