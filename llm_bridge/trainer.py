@@ -79,7 +79,8 @@ class TrainConfig:
     """Imitation steps on the family's solver demonstrations before RL (0: none)."""
     eval_at_start: bool = False
     """Also evaluate once before the first RL step (after any warm start), logged in step 0's row as
-    ``start/eval/*``: the baseline a run's learning is measured against."""
+    ``start/eval/*``: the baseline a run's learning is measured against. The evaluation draws from the policy's
+    sampling generator, so the run's later samples differ from those of the same run without it."""
     seed: int = 0
     """Seed of every generator of the run (0 to 2**32 - 1)."""
     agent_pipelines: tuple[PipelineConfig, ...] = ()

@@ -53,6 +53,9 @@ def check_flags(args: argparse.Namespace) -> None:
     if args.warm_start_steps:
         raise ValueError("--warm-start-steps does not apply with --schedule: add an imitation stage, e.g. "
                          "'imitate:maze:100 > rl:maze:200'")
+    if getattr(args, "eval_at_start", False):
+        raise ValueError("--eval-at-start does not apply with --schedule: schedule.json already holds every "
+                         "task's score before the first stage (its initial scores)")
 
 
 def run(args: argparse.Namespace, console: Any, config: Any, policy_config: Any) -> int:

@@ -55,8 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, default=3, help="seeds per scheme and side (default: 3)")
     parser.add_argument("--lm", default="small-transformer",
                         help="small-transformer (about 2M parameters, trained from scratch on the text view: minutes "
-                        "per run), smollm2 (SmolLM2-135M-Instruct with LoRA: about half an hour per run on 2 cores) "
-                        "or a model directory (LoRA) (default: small-transformer)")
+                        "per run), smollm2 (SmolLM2-135M-Instruct with LoRA: 20-24 minutes per run of 16 steps on one "
+                        "core) or a model directory (LoRA) (default: small-transformer)")
     parser.add_argument("--small-steps", default="40,200", metavar="SHORT,LONG",
                         help="the small policy's two budgets: its ranking is read at both (default: 40,200)")
     parser.add_argument("--lm-steps", default=None, metavar="SHORT,LONG",
@@ -135,9 +135,9 @@ def _study(args: argparse.Namespace) -> dict[str, Any]:
 
     if not 1 <= args.seeds <= MAX_SEEDS:
         raise ValueError(f"--seeds must be in [1, {MAX_SEEDS}], got {args.seeds}")
-    if args.metric not in METRICS or not args.metric.startswith("eval/"):
-        raise ValueError(f"--metric {args.metric!r} is not an evaluation metric; valid: "
-                         f"{', '.join(m for m in METRICS if m.startswith('eval/'))}")
+    valid = [m for m in METRICS if m.startswith("eval/") and not m.endswith("@k")]  # runs log best@S, not @k
+    if args.metric not in valid:
+        raise ValueError(f"--metric {args.metric!r} is not an evaluation metric of a run; valid: {', '.join(valid)}")
     params = {**TEXT_DEFAULTS.get(args.task, {}), **parse_key_values(args.task_param, "--task-param")}
     family = make_family(args.task, **params)
     require(family, StructuredView, f"--task {args.task} (the small policy answers in the structured view)")
@@ -149,10 +149,13 @@ def _study(args: argparse.Namespace) -> dict[str, Any]:
         if get_spec(scheme).chain_length > 1:
             require(family, TextChains, f"--aggregators {scheme} (a set-level scheme) with an LM")
     defaults = LM_BUDGETS.get(args.lm, LM_BUDGETS["smollm2"])
-    for flag, value in (("--lm-batch-size", args.lm_batch_size), ("--lm-max-new-tokens", args.lm_max_new_tokens),
-                        ("--lm-threads", args.lm_threads), ("--jobs", args.jobs)):
-        if value is not None and value < 1:
-            raise ValueError(f"{flag} must be >= 1, got {value}")
+    for flag, value, most in (("--lm-batch-size", args.lm_batch_size, 4096),
+                              ("--lm-max-new-tokens", args.lm_max_new_tokens, 4096),
+                              ("--lm-threads", args.lm_threads, 1024), ("--jobs", args.jobs, 1024),
+                              ("--eval-instances", args.eval_instances, 100_000),
+                              ("--eval-samples", args.eval_samples, 4096)):
+        if value is not None and not 1 <= value <= most:
+            raise ValueError(f"{flag} must be in [1, {most}], got {value}")
     if args.lm_warm_start_steps is not None and args.lm_warm_start_steps < 0:
         raise ValueError(f"--lm-warm-start-steps must be >= 0, got {args.lm_warm_start_steps}")
     warm = defaults[3] if args.lm_warm_start_steps is None else args.lm_warm_start_steps
@@ -176,9 +179,7 @@ def _study(args: argparse.Namespace) -> dict[str, Any]:
                             eval_samples=args.eval_samples)
     out = args.out or Path("runs") / f"transfer-{args.task}-{Path(args.lm).name}"
     jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
-    identity = choice.to_dict()
-    for how in ("jobs", "threads", "label"):  # how runs spread over cores, and a display name, are not settings
-        identity.pop(how)
+    identity = _identity(choice.to_dict())
     meta = {"task": args.task, "task_params": params, "aggregators": aggregators, "seeds": args.seeds,
             "lm": identity, "budgets": {"small": [small.short, small.long], "lm": list(lm_pair)},
             "batch": {"small": small.batch_size, "lm": lm_budget.batch_size},
@@ -190,6 +191,15 @@ def _study(args: argparse.Namespace) -> dict[str, Any]:
                            order=args.order)
     return {"out": out, "meta": meta, "specs": specs, "choice": choice, "jobs": jobs,
             "budgets": {"small": (small.short, small.long), "lm": lm_pair}}
+
+
+NOT_SETTINGS = ("jobs", "threads", "label")
+"""Parts of an LM choice that are not what a study measures: how runs spread over cores, and a display name."""
+
+
+def _identity(lm: dict[str, Any]) -> dict[str, Any]:
+    """An LM choice's settings without ``NOT_SETTINGS`` (what ``--resume`` compares)."""
+    return {k: v for k, v in lm.items() if k not in NOT_SETTINGS}
 
 
 def _budget(flag: str, short: int, long: int, **rest: int) -> Any:
@@ -217,6 +227,8 @@ def _check_resume(out: Path, meta: dict[str, Any], resume: bool) -> None:
         raise ValueError(f"--resume: {meta_path} cannot be read ({exc})") from None
     if not isinstance(before, dict):
         raise ValueError(f"--resume: {meta_path} is not a study's settings (a JSON object)")
+    if isinstance(before.get("lm"), dict):  # files written before these keys left the identity
+        before["lm"] = _identity(before["lm"])
     now = json.loads(json.dumps(meta))
     changed = [k for k in now if before.get(k) != now[k]]
     if changed:

@@ -103,8 +103,8 @@ def parse_shape(text: str) -> Architecture:
         layers, width = (int(x) for x in text.lower().split("x"))
     except ValueError:
         raise ValueError(f"--lm-shape must be LAYERSxWIDTH, e.g. 4x192, got {text!r}") from None
-    if layers < 1 or width < 32 or width % 32:
-        raise ValueError(f"--lm-shape {text!r}: layers >= 1 and a width that is a multiple of 32")
+    if not 1 <= layers <= 48 or not 32 <= width <= 2048 or width % 32:
+        raise ValueError(f"--lm-shape {text!r}: 1 to 48 layers and a width from 32 to 2048, a multiple of 32")
     return Architecture(n_layer=layers, n_embd=width, n_head=width // 32)
 
 

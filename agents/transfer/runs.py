@@ -195,8 +195,11 @@ def warm_started_dir(root: Path, policy_config: Any, family: TaskFamily, run: Tr
     from agents.llm.policy import HFPolicy
     from llm_bridge.trainer import warm_start
 
-    settings = dataclasses.asdict(policy_config)  # every policy setting, the model as a resolved path
-    settings["model"] = str(Path(policy_config.model).expanduser().resolve())
+    # Every policy setting; the model as a resolved path, relative to the study's models/ when it is one of its own
+    # (so a moved or copied study finds its warm starts again).
+    settings = dataclasses.asdict(policy_config)
+    model = Path(policy_config.model).expanduser().resolve()
+    settings["model"] = str(model.relative_to(root.resolve()) if model.is_relative_to(root.resolve()) else model)
     key = json.dumps({"policy": settings, "task": run.task, "params": dict(run.task_params),
                       "pool": [run.train_first_seed, run.train_instances], "batch": run.batch_size, "steps": steps,
                       "seed": run.seed}, sort_keys=True, default=str)

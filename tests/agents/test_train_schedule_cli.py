@@ -35,6 +35,7 @@ def test_schedule_errors_are_one_line_and_nothing_is_written(tmp_path, capsys) -
                   ["--schedule", "rl:maze+toolcall:2", "--weights", "1", "1", "1", "1"],
                   ["--schedule", "rl:maze:2", "--task-param", "size=9"],
                   ["--schedule", "rl:maze:2", "--warm-start-steps", "5"],
+                  ["--schedule", "rl:maze:2", "--eval-at-start"],
                   ["--schedule", "rl:structure(K=x):2"], ["--schedule", "rl:maze:2:nope"]):
         assert main(["train", "--run-dir", str(tmp_path / "r"), *extra]) == 2
         out = capsys.readouterr().out

@@ -58,6 +58,11 @@ def test_transfer_runs_both_sides_reports_and_resumes(tmp_path, capsys) -> None:
     assert main([*[a if a != "1,2" else "1,3" for a in argv], "--resume"]) == 2
     assert "budgets.lm,small" in capsys.readouterr().out
     assert main([*argv, "--resume", "--lm-threads", "2", "--order", "scheme"]) == 0
+    # a settings file written before jobs, threads and the label left a study's identity still resumes
+    meta = json.loads((out / "transfer_study.json").read_text())
+    meta["lm"].update(jobs=7, threads=3, label="an older name")
+    (out / "transfer_study.json").write_text(json.dumps(meta))
+    assert main([*argv, "--resume"]) == 0
 
 
 @pytest.mark.parametrize(("extra", "message"), [
@@ -68,6 +73,10 @@ def test_transfer_runs_both_sides_reports_and_resumes(tmp_path, capsys) -> None:
     (["--lm-warm-start-steps", "-1"], "--lm-warm-start-steps must be >= 0"),
     (["--lm-max-new-tokens", "1500"], "leaves too little of the small transformer's"),
     (["--metric", "bogus"], "is not an evaluation metric"),
+    (["--metric", "eval/best@k"], "is not an evaluation metric"),
+    (["--lm-shape", "100000x32"], "1 to 48 layers"),
+    (["--eval-instances", "100000000000"], "--eval-instances must be in [1, 100000]"),
+    (["--small-steps", "1,100000000000"], "at most 1000000 steps"),
     (["--task", "structure", "--aggregators", "grpo,vpo"], "TextChains"),
     (["--task", "probe"], "has no demonstrations"),
     (["--seeds", "5000000000"], "--seeds must be in [1, 1000]"),
