@@ -130,8 +130,8 @@ def objective_names(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     names: dict[str, None] = {}
     for row in rows:
         for key in row:
-            if key.startswith("eval/") and key.endswith("/mean") and key.count("/") == 2:
-                names.setdefault(key.split("/")[1], None)
+            if key.startswith("eval/") and key.endswith("/mean"):  # names may hold '/', e.g. match/0
+                names.setdefault(key[len("eval/"):-len("/mean")], None)
     return list(names)
 
 

@@ -158,8 +158,8 @@ def test_report_reads_each_side_at_its_budgets_and_finds_flips(tmp_path) -> None
             for seed, jitter in enumerate((0.0, 0.01)):
                 _metrics(tmp_path / "runs" / side / "maze" / scheme / f"seed{seed}", [
                     {"step": 0, "start/eval/best@1": 0.05},
-                    {"step": 1, "eval/best@1": short + jitter, "eval/gold/mean": short},
-                    {"step": 3, "eval/best@1": long + jitter, "eval/gold/mean": long},
+                    {"step": 1, "eval/best@1": short + jitter, "eval/gold/mean": short, "eval/match/0/mean": 1.0},
+                    {"step": 3, "eval/best@1": long + jitter, "eval/gold/mean": long, "eval/match/0/mean": 1.0},
                 ])
     layout = report.StudyLayout(tmp_path, "maze", {"small": (2, 4), "lm": (2, 4)})
     data = report.summary(layout, "eval/best@1", "an LM")
@@ -172,7 +172,8 @@ def test_report_reads_each_side_at_its_budgets_and_finds_flips(tmp_path) -> None
     assert found[("small@short", "lm@short")]["flipped"] == []
     entry = data["sides"]["lm@long"]["schemes"]["c"]
     assert entry["mean"] == pytest.approx(0.705) and entry["gain_over_start"] == pytest.approx(0.655)
-    assert entry["profile"] == {"gold": pytest.approx(0.7)}
+    assert entry["profile"] == {"gold": pytest.approx(0.7), "match/0": 1.0}  # names may hold '/'
+
     written = report.write(tmp_path, data)
     assert [p.name for p in written] == ["transfer.json", "transfer.csv", "transfer.md"]
     assert "NaN" not in (tmp_path / "transfer.json").read_text()  # standard JSON: null, not NaN
