@@ -24,7 +24,7 @@ PY
 timeout -s INT -k 15 240 python benchmarks/llm_throughput.py --batch 8 --group 8 --new-tokens 128 --steps 3 \
     > "$OUT/throughput.log" 2>&1 || failed=$((failed + 1))
 tail -40 "$OUT/throughput.log"
-timeout -s INT -k 15 300 vecreward transfer --task maze --seeds 1 --lm-steps 20,80 \
+timeout -s INT -k 15 300 vecreward transfer --task maze --seeds 1 \
     --out "$OUT/transfer-maze-small-transformer" > "$OUT/transfer.log" 2>&1 || failed=$((failed + 1))
 tail -30 "$OUT/transfer.log"
 if [ "${SMOLLM2:-0}" = 1 ] && python -c "from agents.llm.offline import default_cache_dir as d; import sys; \

@@ -34,7 +34,7 @@ TEXT_DEFAULTS: dict[str, dict[str, Any]] = {
 
 LM_BUDGETS: dict[str, tuple[int, int, int, int]] = {
     # lm: (short steps, long steps, batch size, warm-start steps)
-    "small-transformer": (50, 200, 16, 300),
+    "small-transformer": (20, 80, 16, 300),  # 3-5 minutes a run on one core (docs/transfer.md)
     "smollm2": (10, 30, 8, 30),
 }
 """Per LM, when --lm-steps / --lm-batch-size / --lm-warm-start-steps are not given (a model directory: smollm2's)."""
@@ -60,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--small-steps", default="40,200", metavar="SHORT,LONG",
                         help="the small policy's two budgets: its ranking is read at both (default: 40,200)")
     parser.add_argument("--lm-steps", default=None, metavar="SHORT,LONG",
-                        help="the LM's two budgets (default: 50,200 for the small transformer, 10,30 for SmolLM2)")
+                        help="the LM's two budgets (default: 20,80 for the small transformer, 10,30 for SmolLM2)")
     parser.add_argument("--lm-batch-size", type=int, default=None,
                         help="prompts per LM step (default: 16 small transformer, 8 SmolLM2)")
     parser.add_argument("--lm-warm-start-steps", type=int, default=None,
