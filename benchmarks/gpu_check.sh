@@ -29,8 +29,8 @@ timeout -s INT -k 15 300 vecreward transfer --task maze --seeds 1 \
 tail -30 "$OUT/transfer.log"
 if [ "${SMOLLM2:-0}" = 1 ] && python -c "from agents.llm.offline import default_cache_dir as d; import sys; \
 sys.exit(0 if (d() / 'SmolLM2-135M-Instruct' / 'config.json').exists() else 1)"; then
-    timeout -s INT -k 15 540 vecreward transfer --task maze --lm smollm2 --aggregators grpo,gdpo --seeds 3 \
-        --lm-steps 25,100 --out "$OUT/transfer-maze-smollm2" > "$OUT/transfer-smollm2.log" 2>&1 || failed=$((failed + 1))
+    timeout -s INT -k 15 540 vecreward transfer --task maze --lm smollm2 --aggregators grpo,gdpo --seeds 1 \
+        --lm-steps 10,40 --out "$OUT/transfer-maze-smollm2" > "$OUT/transfer-smollm2.log" 2>&1 || failed=$((failed + 1))
     tail -30 "$OUT/transfer-smollm2.log"
 else
     echo "part 3 skipped (SMOLLM2=1 not set, or SmolLM2 not converted here)"
