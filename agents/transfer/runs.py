@@ -52,6 +52,8 @@ class PolicyBudget:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        if self.long > 1_000_000:
+            raise ValueError(f"the long budget must be at most 1000000 steps, got {self.long}")
         if self.long <= self.short:
             raise ValueError(f"the long budget ({self.long} steps) must exceed the short one ({self.short})")
         if self.long % self.short:

@@ -69,7 +69,7 @@ def test_transfer_runs_both_sides_reports_and_resumes(tmp_path, capsys) -> None:
     (["--lm", "no/such/dir"], "not small-transformer, smollm2 or a model directory"),
     (["--small-steps", "5,3"], "--small-steps: the long budget (3 steps) must exceed the short one"),
     (["--small-steps", "0,2"], "--small-steps: short must be an int >= 1"),
-    (["--lm-batch-size", "0"], "--lm-batch-size must be >= 1"),
+    (["--lm-batch-size", "0"], "--lm-batch-size must be in [1, 4096]"),
     (["--lm-warm-start-steps", "-1"], "--lm-warm-start-steps must be >= 0"),
     (["--lm-max-new-tokens", "1500"], "leaves too little of the small transformer's"),
     (["--metric", "bogus"], "is not an evaluation metric"),
