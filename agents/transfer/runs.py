@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.compare.grid import RunSpec, scheme_params
+from agents.compare.grid import RunSpec, equal_pool_samples, scheme_params
 from agents.transfer.lms import LMChoice, lm_choice_from_dict, small_transformer_dir
 from llm_bridge.aggregators import get_spec
 from llm_bridge.pipeline import PipelineConfig
@@ -123,11 +123,12 @@ def is_transfer_lm_config(config: Mapping[str, Any]) -> bool:
 
 
 def train_config(shared: SharedSettings, family: TaskFamily, aggregator: str, seed: int, budget: PolicyBudget,
-                 longest_chain: int = 1) -> TrainConfig:
+                 schemes: Sequence[str] = ()) -> TrainConfig:
     """One run's ``TrainConfig`` (the scheme's needs filled from the family and the long budget).
 
-    ``longest_chain``: the longest chain among the study's schemes; a scheme with shorter chains draws more samples
-    so that every scheme's pool holds the same number of answers (``grid.equal_pool_samples``). A scheme whose
+    ``schemes``: the study's schemes (``aggregator`` alone when empty); a scheme with shorter chains than the
+    longest among them draws more samples, so that every scheme's pool holds the same number of answers
+    (``grid.equal_pool_samples``). A scheme whose
     settings follow the run's length (rvpo's temperature ramp, ``total_steps``) is set for the long budget, so its
     short-budget reading is the long run part-way, not a run planned for the short budget.
     """
@@ -137,7 +138,7 @@ def train_config(shared: SharedSettings, family: TaskFamily, aggregator: str, se
         task=shared.task, task_params=dict(shared.task_params), pipeline=pipeline, steps=budget.long,
         batch_size=budget.batch_size, group_size=budget.group_size, chain_length=spec.chain_length,
         train_instances=shared.train_instances, eval_instances=shared.eval_instances,
-        eval_samples=shared.eval_samples * longest_chain // spec.chain_length,
+        eval_samples=equal_pool_samples(shared.eval_samples, spec.chain_length, list(schemes) or [aggregator]),
         eval_every=budget.eval_every, checkpoint_every=budget.eval_every,
         warm_start_steps=budget.warm_start_steps if supports(family, Demonstrations) else 0,
         eval_at_start=True, seed=seed,
@@ -153,7 +154,6 @@ def transfer_specs(shared: SharedSettings, family: TaskFamily, aggregators: Sequ
     ``scheme`` (every seed of the first scheme, then the next).
     """
     out: dict[str, list[RunSpec]] = {side: [] for side in SIDES}
-    longest = max(get_spec(a).chain_length for a in aggregators)
     cells = [(a, s) for s in range(seeds) for a in aggregators]
     if order == "scheme":
         cells = [(a, s) for a in aggregators for s in range(seeds)]
@@ -161,8 +161,8 @@ def transfer_specs(shared: SharedSettings, family: TaskFamily, aggregators: Sequ
         raise ValueError(f"order must be 'seed' or 'scheme', got {order!r}")
     for aggregator, seed in cells:
         out["small"].append(RunSpec(f"small/{shared.task}", aggregator, seed,
-                                    train_config(shared, family, aggregator, seed, small, longest)))
-        run = train_config(shared, family, aggregator, seed, lm, longest)
+                                    train_config(shared, family, aggregator, seed, small, aggregators)))
+        run = train_config(shared, family, aggregator, seed, lm, aggregators)
         # one warm start per seed, shared by the schemes (see TransferLMConfig)
         shared_warm, run = run.warm_start_steps, dataclasses.replace(run, warm_start_steps=0)
         config = TransferLMConfig(choice, run, str(models_dir), shared_warm)

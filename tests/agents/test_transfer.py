@@ -133,7 +133,6 @@ def test_specs_share_instances_and_differ_only_in_budget() -> None:
 
 
 def test_shapes_and_parameter_counts() -> None:
-    import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
     for arch in (Architecture(), parse_shape("2x64")):
@@ -141,7 +140,6 @@ def test_shapes_and_parameter_counts() -> None:
                                            n_layer=arch.n_layer, n_head=arch.n_head))
         assert arch.parameters() == sum(p.numel() for p in model.parameters())
     assert 1e6 <= Architecture().parameters() <= 10e6
-    del torch
 
 
 def _metrics(path: Path, rows: list[dict]) -> None:
