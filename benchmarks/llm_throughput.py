@@ -10,8 +10,9 @@ Measured in one run on the same model, prompts, group size and completion budget
    >= 1.5x TRL on a GPU with a Qwen2-0.5B-shaped model (issue 7); >= 2x with SmolLM2-135M on the CPU (issue 18).
 2. **sampling** tokens/s of ``HFPolicy.sample`` (KV cache, explicit generator, each group's prompt prefilled once)
    against ``model.generate(do_sample=True)`` (no log-probabilities) on the same B * G prompts.
-3. **old path vs new path**: the same bridge steps with ``share_prompt=False, reuse_current_logp=False`` (every row
-   runs its prompt in every pass, a separate old-log-prob pass), with each piece (sampling with that pass, update)
+3. **old path vs new path**: the same bridge steps with ``share_prompt=False, reuse_current_logp=False,
+   drop_finished_rows=False`` (every row runs its prompt in every pass, a separate old-log-prob pass, finished rows
+   decoded to the end), with each piece (sampling with that pass, update)
    timed, and each piece against its arithmetic bound: the FLOPs from the parameter count (2 per parameter per
    token forward, 6 forward + backward with full fine-tuning, 4 with LoRA; each group's prompt counted once; the LM
    head only on completion positions) over the fp32 matmul GFLOP/s measured in the same run.
@@ -106,7 +107,7 @@ def ours_training_rate(path: Path, family: TaskFamily, instances: list, g: int, 
     policy = HFPolicy(LLMPolicyConfig(model=str(path), max_new_tokens=t, stop_at_answer_end=False,
                                       chat_template=False, generation_batch_size=len(instances) * g, lr=lr,
                                       lora=lora, grad_accumulation=accumulation, share_prompt=lean,
-                                      reuse_current_logp=lean), seed=0)
+                                      reuse_current_logp=lean, drop_finished_rows=lean), seed=0)
     pipeline = PipelineConfig(aggregator="grpo")
     rng = np.random.default_rng(0)
     tokens, seconds, sampling, updating = 0.0, 0.0, 0.0, 0.0

@@ -56,6 +56,9 @@ class LLMPolicyConfig:
     reuse_current_logp: bool = True
     """With one PPO epoch and one minibatch, take the old log-probs as the update's own, detached (TRL's
     ``num_iterations=1``): the parameters cannot change before the update, so the separate no-grad pass is skipped."""
+    drop_finished_rows: bool = True
+    """Decode only the rows still running: when a quarter of the rows in the decoding batch have finished (EOS or a
+    stop string), drop them from the batch and the KV cache, so a finished rollout stops costing a forward pass."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """Where the model runs (auto: cuda when available)."""
     precision: Literal["auto", "fp32", "bf16"] = "auto"

@@ -326,7 +326,7 @@ class HFPolicy:
             attn[i, width - len(r):] = 1
         ids, attn = ids.to(self.device), attn.to(self.device)
         done = torch.zeros(n, dtype=torch.bool, device=self.device)
-        generated: list[torch.Tensor] = []
+        generated: list[torch.Tensor] = []  # [n] per step (pad where a row is not live)
         live_cols: list[torch.Tensor] = []
         entropies: list[torch.Tensor] = []  # [n] per step: the policy's entropy (before top-p), for schedules
         token_logp: list[torch.Tensor] = []  # [n] per step: log-prob of the drawn token (before top-p)
@@ -335,26 +335,35 @@ class HFPolicy:
         pos = _positions(attn)
         full_attn = attn
         eos = torch.tensor(sorted(self.eos_ids), dtype=torch.long, device=self.device)
-        last, past = self._prefill(self.model, ids, attn, pos)
+        last, past = self._prefill(self.model, ids, attn, pos)  # last [n, V]
+        # rows of the chunk in the decoding batch, in KV-cache order; a finished row leaves it (drop_finished_rows)
+        active = torch.arange(n, device=self.device)  # [a]
+        can_drop = self.config.drop_finished_rows and hasattr(past, "reorder_cache")
         pos = pos[:, -1:]
-        tok = ids[:, -1]  # replaced by the first draw before any use
+        tok = ids[:, -1]  # [n], replaced by the first draw before any use
         for step in range(self.config.max_new_tokens):
             if step > 0:
                 with self._autocast():
-                    out = self._call(self.model, 1, input_ids=tok[:, None], attention_mask=full_attn,
-                                     position_ids=pos, past_key_values=past, use_cache=True)
-                past, last = out.past_key_values, out.logits[:, -1]
-            logits = last.float() / self.config.temperature  # [n, V]
+                    out = self._call(self.model, 1, input_ids=tok[active, None], attention_mask=full_attn[active],
+                                     position_ids=pos[active], past_key_values=past, use_cache=True)
+                past, last = out.past_key_values, out.logits[:, -1]  # last [a, V]
+            live = ~done  # [n]; every row outside ``active`` is done
+            live_a = live[active]  # [a]
+            logits = last.float() / self.config.temperature  # [a, V]
             log_probs = torch.log_softmax(logits, dim=-1)
-            entropies.append(-(log_probs.exp() * log_probs).sum(-1) * (~done).float())
             if greedy:
-                tok = logits.argmax(-1)
+                drawn = logits.argmax(-1)
             else:
                 probs = torch.softmax(_top_p_filter(logits, self.config.top_p), dim=-1)
-                tok = torch.multinomial(probs, 1, generator=self.generator)[:, 0]
-            live = ~done
-            token_logp.append(log_probs.gather(-1, tok[:, None])[:, 0] * live.float())
-            tok = torch.where(live, tok, torch.full_like(tok, pad))
+                drawn = torch.multinomial(probs, 1, generator=self.generator)[:, 0]  # [a]
+            entropy = torch.zeros(n, device=self.device)
+            entropy[active] = -(log_probs.exp() * log_probs).sum(-1) * live_a.float()
+            entropies.append(entropy)
+            logp = torch.zeros(n, device=self.device)
+            logp[active] = log_probs.gather(-1, drawn[:, None])[:, 0] * live_a.float()
+            token_logp.append(logp)
+            tok = torch.full((n,), pad, dtype=torch.long, device=self.device)
+            tok[active] = torch.where(live_a, drawn, torch.full_like(drawn, pad))
             generated.append(tok)
             live_cols.append(live)
             if eos.numel():
@@ -373,6 +382,13 @@ class HFPolicy:
                 break
             full_attn = torch.cat([full_attn, live.long()[:, None]], 1)
             pos = pos + 1
+            # a finished row costs a full forward step per token until it leaves the batch; leaving costs one copy
+            # of the KV cache, so rows leave a quarter of the batch at a time
+            finished = done[active]
+            if can_drop and 4 * int(finished.sum()) >= active.numel():
+                keep = torch.nonzero(~finished).flatten()  # [a'] positions in the decoding batch
+                past.reorder_cache(keep)
+                active = active[keep]
         gen = torch.stack(generated, 1).cpu()  # [n, T]
         mask = torch.stack(live_cols, 1).float().cpu()  # [n, T]
         sampled_logp = torch.stack(token_logp, 1).float().cpu()  # [n, T]

@@ -99,6 +99,32 @@ def test_stop_strings_cut_the_completion(tiny_dir: Path) -> None:
     assert int(rollout.mask.sum()) < 20
 
 
+def test_finished_rows_leave_the_decoding_batch_and_logprobs_stay_exact(tiny_dir: Path) -> None:
+    prompts = [f"prompt number {i} " * (1 + i % 3) for i in range(8)]
+    stops = list("abcdefghijklmnop")  # single bytes: each row stops after a few sampled tokens, at its own step
+    batch_sizes: dict[bool, list[int]] = {}
+    for drop in (True, False):
+        policy = _policy(tiny_dir, max_new_tokens=24, drop_finished_rows=drop)
+        sizes: list[int] = []
+        record = lambda m, a, k, sizes=sizes: sizes.append(k["input_ids"].shape[0])  # noqa: E731
+        hook = policy.model.register_forward_pre_hook(record, with_kwargs=True)
+        texts, rollout = policy.generate(prompts, stops=stops, score=False)
+        hook.remove()
+        batch_sizes[drop] = sizes
+        p = rollout.prompt_len
+        lengths = rollout.mask.sum(1).int().tolist()
+        assert len(set(lengths)) > 2  # rows finish at different steps
+        for i, prompt in enumerate(prompts):
+            t = lengths[i]
+            gen = rollout.input_ids[i, p:p + t].tolist()
+            assert (rollout.input_ids[i, p + t:] == policy.tokenizer.pad_token_id).all()
+            torch.testing.assert_close(rollout.old_logp[i, :t], _direct_logp(policy, prompt, gen), atol=1e-5, rtol=0)
+            assert t == 24 or texts[i][-1] in stops
+    assert batch_sizes[False] == [8] * len(batch_sizes[False])
+    assert batch_sizes[True][0] == 8 and batch_sizes[True][-1] < 8  # finished rows stopped costing forward passes
+    assert batch_sizes[True] == sorted(batch_sizes[True], reverse=True)
+
+
 def test_chat_template_is_applied_when_present(tmp_path: Path) -> None:
     path = build_tiny_model(tmp_path / "chat", chat_template=TINY_CHAT_TEMPLATE)
     policy = _policy(path)
