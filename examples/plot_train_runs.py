@@ -38,6 +38,9 @@ def main() -> None:
     parser.add_argument("--title", default="")
     parser.add_argument("--out", type=Path, default=Path("train_runs.png"))
     args = parser.parse_args()
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    if not metrics:
+        parser.error("--metrics: name at least one metric")
     missing = [str(r) for r in args.runs if not (r / "metrics.jsonl").is_file()]
     if missing:
         parser.error(f"no metrics.jsonl in: {', '.join(missing)}")
@@ -46,12 +49,11 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4.2), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
         for run in args.runs:
             steps, values = eval_curve(run, metric)
-            ax.plot(steps, values, marker="o", label=run.name)
+            ax.plot(steps, values, marker="o", label=f"{run.parent.name}/{run.name}")  # e.g. grpo/seed0
         ax.set_xlabel("RL steps (0: after the warm start)")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)

@@ -11,6 +11,7 @@ See docs/transfer.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import time
@@ -202,6 +203,13 @@ def _identity(lm: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in lm.items() if k not in NOT_SETTINGS}
 
 
+def _policy_defaults() -> dict[str, Any]:
+    """Each ``LLMPolicyConfig`` field with a plain default (a setting added after a study was written ran as that)."""
+    from agents.llm.config import LLMPolicyConfig
+
+    return {f.name: f.default for f in dataclasses.fields(LLMPolicyConfig) if f.default is not dataclasses.MISSING}
+
+
 def _budget(flag: str, short: int, long: int, **rest: int) -> Any:
     """A ``PolicyBudget``, its errors naming the flag."""
     from agents.transfer.runs import PolicyBudget
@@ -229,6 +237,8 @@ def _check_resume(out: Path, meta: dict[str, Any], resume: bool) -> None:
         raise ValueError(f"--resume: {meta_path} is not a study's settings (a JSON object)")
     if isinstance(before.get("lm"), dict):  # files written before these keys left the identity
         before["lm"] = _identity(before["lm"])
+        if isinstance(before["lm"].get("policy"), dict):  # files written before a policy setting existed
+            before["lm"]["policy"] = {**_policy_defaults(), **before["lm"]["policy"]}
     now = json.loads(json.dumps(meta))
     changed = [k for k in now if before.get(k) != now[k]]
     if changed:

@@ -179,6 +179,28 @@ def task_label(run: TrainConfig) -> str:
     return f"{run.task}-{hashlib.sha1(settings.encode()).hexdigest()[:8]}"
 
 
+DECODING_ONLY = ("drop_finished_rows",)
+"""Policy settings added after warm starts were first saved that only change decoding, not the teacher-forced
+imitation: they stay out of a warm start's key. (Older decoding settings, such as the temperature, are in the key,
+so that existing warm starts keep their names.)"""
+
+
+def warm_start_key(root: Path, policy_config: Any, run: TrainConfig, steps: int) -> str:
+    """What a warm start depends on, as canonical JSON: its directory is named by this text's hash."""
+    import json
+
+    # Every policy setting but DECODING_ONLY; the model as a resolved path, relative to the study's models/ when it
+    # is one of its own (so a moved or copied study finds its warm starts again).
+    settings = dataclasses.asdict(policy_config)
+    for name in DECODING_ONLY:
+        settings.pop(name)
+    model = Path(policy_config.model).expanduser().resolve()
+    settings["model"] = str(model.relative_to(root.resolve()) if model.is_relative_to(root.resolve()) else model)
+    return json.dumps({"policy": settings, "task": run.task, "params": dict(run.task_params),
+                       "pool": [run.train_first_seed, run.train_instances], "batch": run.batch_size, "steps": steps,
+                       "seed": run.seed}, sort_keys=True, default=str)
+
+
 def warm_started_dir(root: Path, policy_config: Any, family: TaskFamily, run: TrainConfig, steps: int) -> Path:
     """The weights of ``policy_config.model`` after ``steps`` imitation steps as ``run`` takes them, under ``root``.
 
@@ -190,21 +212,13 @@ def warm_started_dir(root: Path, policy_config: Any, family: TaskFamily, run: Tr
     """
     import fcntl
     import hashlib
-    import json
     import os
     import shutil
 
     from agents.llm.policy import HFPolicy
     from llm_bridge.trainer import warm_start
 
-    # Every policy setting; the model as a resolved path, relative to the study's models/ when it is one of its own
-    # (so a moved or copied study finds its warm starts again).
-    settings = dataclasses.asdict(policy_config)
-    model = Path(policy_config.model).expanduser().resolve()
-    settings["model"] = str(model.relative_to(root.resolve()) if model.is_relative_to(root.resolve()) else model)
-    key = json.dumps({"policy": settings, "task": run.task, "params": dict(run.task_params),
-                      "pool": [run.train_first_seed, run.train_instances], "batch": run.batch_size, "steps": steps,
-                      "seed": run.seed}, sort_keys=True, default=str)
+    key = warm_start_key(root, policy_config, run, steps)
     name = f"{Path(policy_config.model).name}-{task_label(run)}-seed{run.seed}-warm{steps}"
     final = root / f"{name}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
     root.mkdir(parents=True, exist_ok=True)

@@ -58,11 +58,17 @@ def test_transfer_runs_both_sides_reports_and_resumes(tmp_path, capsys) -> None:
     assert main([*[a if a != "1,2" else "1,3" for a in argv], "--resume"]) == 2
     assert "budgets.lm,small" in capsys.readouterr().out
     assert main([*argv, "--resume", "--lm-threads", "2", "--order", "scheme"]) == 0
-    # a settings file written before jobs, threads and the label left a study's identity still resumes
+    # a settings file written before jobs, threads and the label left a study's identity, and before a policy
+    # setting existed (it ran as that setting's default), still resumes; a changed policy setting does not
     meta = json.loads((out / "transfer_study.json").read_text())
     meta["lm"].update(jobs=7, threads=3, label="an older name")
+    del meta["lm"]["policy"]["drop_finished_rows"]
     (out / "transfer_study.json").write_text(json.dumps(meta))
     assert main([*argv, "--resume"]) == 0
+    meta["lm"]["policy"]["drop_finished_rows"] = False
+    (out / "transfer_study.json").write_text(json.dumps(meta))
+    assert main([*argv, "--resume"]) == 2
+    assert "(lm.policy)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("extra", "message"), [
@@ -215,6 +221,25 @@ def test_a_from_scratch_warm_start_is_built_once_per_seed_and_shared(tmp_path) -
         first = json.loads((out / "runs/lm/maze" / scheme / "seed0/metrics.jsonl").read_text().splitlines()[0])
         starts.append({k: v for k, v in first.items() if k.startswith("start/eval/")})
     assert starts[0] and starts[0] == starts[1]  # both schemes start RL from the same warm-started weights
+
+
+def test_a_warm_start_key_leaves_out_decoding_only_settings() -> None:
+    import dataclasses
+
+    from agents.llm.config import LLMPolicyConfig
+    from agents.transfer.runs import DECODING_ONLY, warm_start_key
+    from llm_bridge.trainer import TrainConfig
+
+    run, root = TrainConfig(task="maze", task_params={"size": 7}, seed=1), Path("/tmp/models")
+    policy = LLMPolicyConfig(model="/tmp/some-model")
+    assert DECODING_ONLY and all(hasattr(policy, name) for name in DECODING_ONLY)
+    key = warm_start_key(root, policy, run, 30)
+    for name in DECODING_ONLY:  # a decoding setting cannot change the imitation's weights
+        assert warm_start_key(root, dataclasses.replace(policy, **{name: not getattr(policy, name)}), run, 30) == key
+        assert name not in key
+    assert warm_start_key(root, dataclasses.replace(policy, lr=1e-3), run, 30) != key
+    assert warm_start_key(root, policy, dataclasses.replace(run, seed=2), 30) != key
+    assert warm_start_key(root, policy, run, 31) != key
 
 
 def test_a_model_directory_trains_lora_on_a_shared_merged_warm_start(tmp_path) -> None:  # noqa: ANN001

@@ -45,6 +45,15 @@ def _direct_logp(policy: HFPolicy, prompt: str, completion_ids: list[int]) -> to
     return logp.gather(-1, torch.tensor(completion_ids)[:, None])[:, 0]
 
 
+def _direct_entropy(policy: HFPolicy, prompt: str, completion_ids: list[int]) -> torch.Tensor:
+    """Mean entropy of the next-token distributions that drew ``completion_ids``, from one unpadded forward pass."""
+    prompt_ids = policy.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        logits = policy.model(torch.tensor([prompt_ids + completion_ids])).logits[0].float()
+    logp = torch.log_softmax(logits / policy.config.temperature, -1)[len(prompt_ids) - 1:-1]
+    return -(logp.exp() * logp).sum(-1).mean()
+
+
 def test_tiny_model_round_trip_with_normal_loading(tiny_dir: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -100,7 +109,8 @@ def test_stop_strings_cut_the_completion(tiny_dir: Path) -> None:
 
 
 def test_finished_rows_leave_the_decoding_batch_and_logprobs_stay_exact(tiny_dir: Path) -> None:
-    prompts = [f"prompt number {i} " * (1 + i % 3) for i in range(8)]
+    # 5 distinct prompts, 3 of them twice: the shared-prompt prefill expands their KV cache before rows drop out
+    prompts = [f"prompt number {i % 5} " * (1 + i % 3) for i in range(8)]
     stops = list("abcdefghijklmnop")  # single bytes: each row stops after a few sampled tokens, at its own step
     batch_sizes: dict[bool, list[int]] = {}
     for drop in (True, False):
@@ -119,7 +129,9 @@ def test_finished_rows_leave_the_decoding_batch_and_logprobs_stay_exact(tiny_dir
             gen = rollout.input_ids[i, p:p + t].tolist()
             assert (rollout.input_ids[i, p + t:] == policy.tokenizer.pad_token_id).all()
             torch.testing.assert_close(rollout.old_logp[i, :t], _direct_logp(policy, prompt, gen), atol=1e-5, rtol=0)
-            assert t == 24 or texts[i][-1] in stops
+            entropy = _direct_entropy(policy, prompt, gen)  # the sampler's entropy: its mean over the row's tokens
+            torch.testing.assert_close(rollout.entropy[i], entropy, atol=1e-5, rtol=0)
+            assert t == 24 or gen[-1] in policy.eos_ids or texts[i].endswith(tuple(stops))
     assert batch_sizes[False] == [8] * len(batch_sizes[False])
     assert batch_sizes[True][0] == 8 and batch_sizes[True][-1] < 8  # finished rows stopped costing forward passes
     assert batch_sizes[True] == sorted(batch_sizes[True], reverse=True)
