@@ -89,14 +89,19 @@ def test_sigkill_leaves_no_worker_and_resume_finishes_the_grid(tmp_path, baselin
 
 
 def test_ctrl_c_stops_within_seconds_with_a_partial_report(tmp_path, baseline) -> None:  # noqa: ANN001
-    out = tmp_path / "cmp"
-    proc = _start(out)
-    _wait_for(lambda: _finished(out) >= 1, "a first finished run")
-    workers = _descendants(proc.pid)
-    sent = time.monotonic()
-    proc.send_signal(signal.SIGINT)
-    output, _ = proc.communicate(timeout=60)
-    stopped_after = time.monotonic() - sent
+    # The grid's runs take about a second each: on a loaded machine the signal can land after the last one has
+    # finished (exit 0, every run done), which tests nothing. Such an attempt is repeated, at most 3 times.
+    for attempt in range(3):
+        out = tmp_path / f"cmp{attempt}"
+        proc = _start(out)
+        _wait_for(lambda out=out: _finished(out) >= 1, "a first finished run")
+        workers = _descendants(proc.pid)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+        stopped_after = time.monotonic() - sent
+        if not (proc.returncode == 0 and _finished(out) == 4 and "4 of 4 runs done" in output):
+            break
     assert proc.returncode == 130, output
     assert stopped_after < 30, stopped_after  # the plots of the partial report take most of this
     assert "Traceback" not in output and "partial report" in output
