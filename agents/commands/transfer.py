@@ -204,7 +204,11 @@ def _identity(lm: dict[str, Any]) -> dict[str, Any]:
 
 
 def _policy_defaults() -> dict[str, Any]:
-    """Each ``LLMPolicyConfig`` field with a plain default (a setting added after a study was written ran as that)."""
+    """Each ``LLMPolicyConfig`` field with a plain default: what ``--resume`` reads for a setting a study predates.
+
+    Only a setting that leaves what a run measures unchanged may be added without breaking older studies:
+    ``drop_finished_rows`` (their runs decoded every row; dropping changes which tokens are drawn, not their law).
+    """
     from agents.llm.config import LLMPolicyConfig
 
     return {f.name: f.default for f in dataclasses.fields(LLMPolicyConfig) if f.default is not dataclasses.MISSING}

@@ -59,7 +59,7 @@ def test_transfer_runs_both_sides_reports_and_resumes(tmp_path, capsys) -> None:
     assert "budgets.lm,small" in capsys.readouterr().out
     assert main([*argv, "--resume", "--lm-threads", "2", "--order", "scheme"]) == 0
     # a settings file written before jobs, threads and the label left a study's identity, and before a policy
-    # setting existed (it ran as that setting's default), still resumes; a changed policy setting does not
+    # setting existed (read as its default), still resumes; a changed policy setting does not
     meta = json.loads((out / "transfer_study.json").read_text())
     meta["lm"].update(jobs=7, threads=3, label="an older name")
     del meta["lm"]["policy"]["drop_finished_rows"]

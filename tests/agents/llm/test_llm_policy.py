@@ -110,7 +110,8 @@ def test_stop_strings_cut_the_completion(tiny_dir: Path) -> None:
 
 def test_finished_rows_leave_the_decoding_batch_and_logprobs_stay_exact(tiny_dir: Path) -> None:
     # 5 distinct prompts, 3 of them twice: the shared-prompt prefill expands their KV cache before rows drop out
-    prompts = [f"prompt number {i % 5} " * (1 + i % 3) for i in range(8)]
+    prompts = [f"prompt number {i % 5} " * (1 + i % 5 % 3) for i in range(8)]
+    assert len(set(prompts)) == 5
     stops = list("abcdefghijklmnop")  # single bytes: each row stops after a few sampled tokens, at its own step
     batch_sizes: dict[bool, list[int]] = {}
     for drop in (True, False):
@@ -132,9 +133,12 @@ def test_finished_rows_leave_the_decoding_batch_and_logprobs_stay_exact(tiny_dir
             entropy = _direct_entropy(policy, prompt, gen)  # the sampler's entropy: its mean over the row's tokens
             torch.testing.assert_close(rollout.entropy[i], entropy, atol=1e-5, rtol=0)
             assert t == 24 or gen[-1] in policy.eos_ids or texts[i].endswith(tuple(stops))
-    assert batch_sizes[False] == [8] * len(batch_sizes[False])
-    assert batch_sizes[True][0] == 8 and batch_sizes[True][-1] < 8  # finished rows stopped costing forward passes
-    assert batch_sizes[True] == sorted(batch_sizes[True], reverse=True)
+    for sizes in batch_sizes.values():
+        assert sizes[0] == 5  # the prefill: each distinct prompt once
+    decoding = {drop: sizes[1:] for drop, sizes in batch_sizes.items()}
+    assert decoding[False] == [8] * len(decoding[False])
+    assert decoding[True][0] == 8 and decoding[True][-1] < 8  # finished rows stopped costing forward passes
+    assert decoding[True] == sorted(decoding[True], reverse=True)
 
 
 def test_chat_template_is_applied_when_present(tmp_path: Path) -> None:
