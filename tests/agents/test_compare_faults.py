@@ -58,9 +58,16 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _default_sigint() -> None:
+    # A shell without job control starts background commands (`.ci/run &`, nohup) with SIGINT ignored, and an
+    # ignored signal stays ignored across exec: the comparison would never see the Ctrl-C this file sends it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(out: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "agents", *GRID, "--out", str(out)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            preexec_fn=_default_sigint)
 
 
 def _wait_for(predicate, what: str, timeout: float = 120.0) -> None:  # noqa: ANN001
@@ -89,19 +96,14 @@ def test_sigkill_leaves_no_worker_and_resume_finishes_the_grid(tmp_path, baselin
 
 
 def test_ctrl_c_stops_within_seconds_with_a_partial_report(tmp_path, baseline) -> None:  # noqa: ANN001
-    # The grid's runs take about a second each: on a loaded machine the signal can land after the last one has
-    # finished (exit 0, every run done), which tests nothing. Such an attempt is repeated, at most 3 times.
-    for attempt in range(3):
-        out = tmp_path / f"cmp{attempt}"
-        proc = _start(out)
-        _wait_for(lambda out=out: _finished(out) >= 1, "a first finished run")
-        workers = _descendants(proc.pid)
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        output, _ = proc.communicate(timeout=60)
-        stopped_after = time.monotonic() - sent
-        if not (proc.returncode == 0 and _finished(out) == 4 and "4 of 4 runs done" in output):
-            break
+    out = tmp_path / "cmp"
+    proc = _start(out)
+    _wait_for(lambda: _finished(out) >= 1, "a first finished run")
+    workers = _descendants(proc.pid)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    stopped_after = time.monotonic() - sent
     assert proc.returncode == 130, output
     assert stopped_after < 30, stopped_after  # the plots of the partial report take most of this
     assert "Traceback" not in output and "partial report" in output
