@@ -378,14 +378,15 @@ class HFPolicy:
                     recent = self.tokenizer.decode(window[i], skip_special_tokens=False)
                     if any(s in recent for s in stops):
                         done[i] = True
-            if bool(done.all()):
+            finished = done[active]  # [a]; every row outside ``active`` is done already
+            n_finished = int(finished.sum())  # the step's one host read (a device sync on a GPU)
+            if n_finished == active.numel():
                 break
             full_attn = torch.cat([full_attn, live.long()[:, None]], 1)
             pos = pos + 1
             # a finished row costs a full forward step per token until it leaves the batch; leaving costs one copy
             # of the KV cache, so rows leave a quarter of the batch at a time
-            finished = done[active]
-            if can_drop and 4 * int(finished.sum()) >= active.numel():
+            if can_drop and 4 * n_finished >= active.numel():
                 keep = torch.nonzero(~finished).flatten()  # [a'] positions in the decoding batch
                 past.reorder_cache(keep)
                 active = active[keep]
