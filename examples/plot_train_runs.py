@@ -44,6 +44,9 @@ def main() -> None:
     missing = [str(r) for r in args.runs if not (r / "metrics.jsonl").is_file()]
     if missing:
         parser.error(f"no metrics.jsonl in: {', '.join(missing)}")
+    absent = [m for m in metrics if not any(eval_curve(run, m)[0] for run in args.runs)]
+    if absent:
+        parser.error(f"--metrics: no run logged {', '.join(absent)} (names as in metrics.jsonl, e.g. eval/best@1)")
     import matplotlib
 
     matplotlib.use("Agg")

@@ -41,3 +41,6 @@ def test_script_writes_a_figure_and_refuses_a_directory_without_metrics(tmp_path
     bad = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "nothing")], capture_output=True, text=True,
                          timeout=120)
     assert bad.returncode == 2 and "no metrics.jsonl in" in bad.stderr and "Traceback" not in bad.stderr
+    unknown = subprocess.run([sys.executable, str(SCRIPT), str(run), "--metrics", "eval/nope"], capture_output=True,
+                             text=True, timeout=120)
+    assert unknown.returncode == 2 and "no run logged eval/nope" in unknown.stderr and "Traceback" not in unknown.stderr
