@@ -230,6 +230,12 @@ def main() -> None:
     parser.add_argument("--prompt-style", choices=("reference", "compact"), default="reference",
                         help="the maze's text view (compact: about 130 tokens at size 11, 170 at 13)")
     args = parser.parse_args()
+    for flag, value in (("--batch", args.batch), ("--group", args.group), ("--new-tokens", args.new_tokens),
+                        ("--steps", args.steps), ("--grad-accumulation", args.grad_accumulation)):
+        if value < 1:
+            parser.error(f"{flag} must be >= 1, got {value}")
+    if args.threads < 0:
+        parser.error(f"--threads must be >= 0, got {args.threads}")
     if args.threads:
         torch.set_num_threads(args.threads)
     b, g, t, steps = (2, 2, 8, 2) if args.quick else (args.batch, args.group, args.new_tokens, args.steps)

@@ -57,6 +57,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--quick", action="store_true", help="a tiny random model, 2 x 2 rows (seconds)")
     args = parser.parse_args()
+    for flag, value in (("--batch", args.batch), ("--group", args.group), ("--new-tokens", args.new_tokens),
+                        ("--repeats", args.repeats)):
+        if value < 1:
+            parser.error(f"{flag} must be >= 1, got {value}")
+    if args.threads < 0:
+        parser.error(f"--threads must be >= 0, got {args.threads}")
     if args.threads:
         torch.set_num_threads(args.threads)
     tmp = tempfile.TemporaryDirectory()
