@@ -40,3 +40,18 @@ def test_help_explains_every_option(capsys) -> None:  # noqa: ANN001
     for option in ("--group-size", "--chain-length", "--clip-range", "--kl-coef", "--warm-start-steps", "--lr"):
         assert option in out
     assert "rollouts per instance" in out
+
+
+def test_codetests_warm_start_needs_its_reference_demonstrations(tmp_path, capsys) -> None:  # noqa: ANN001
+    argv = ["train", "--task", "codetests", "--task-param", "max_stages=1", "--steps", "1", "--batch-size", "2",
+            "--group-size", "2", "--warm-start-steps", "3", "--train-instances", "4", "--eval-instances", "1",
+            "--no-progress", "--no-tensorboard", "--hidden", "16"]
+    assert main([*argv, "--run-dir", str(tmp_path / "plain")]) == 2
+    assert "'codetests' has no Demonstrations" in capsys.readouterr().out
+    run_dir = tmp_path / "warm"
+    opt_in = [*argv, "--task-param", "reference_demonstrations=true", "--eval-at-start", "--run-dir", str(run_dir)]
+    assert main(opt_in) == 0
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["task_params"]["reference_demonstrations"] is True and config["warm_start_steps"] == 3
+    assert "start/eval/best@1" in json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[0])
+    assert main([*opt_in, "--resume"]) == 0

@@ -24,7 +24,7 @@ from vecreward_envs.codetests.sandbox.pool import SandboxPool, default_pool
 from vecreward_envs.codetests.sandbox.protocol import Job
 from vecreward_envs.codetests.scoring import ProgramScores, as_program_array, judge_programs
 from vecreward_envs.codetests.text import ParsedAnswer, parse_dsl, parse_python, prompt
-from vecreward_envs.protocols import DirectiveMessages, StructuredView, SuccessObjectives, TextView
+from vecreward_envs.protocols import Demonstrations, DirectiveMessages, StructuredView, SuccessObjectives, TextView
 
 OBS_VOCAB = 256
 """Observation entries are in [0, OBS_VOCAB)."""
@@ -38,6 +38,10 @@ class CodeTestsFamily:
         sandbox: where Python answers run: a ``SandboxPool`` (shared, caller-owned), ``SandboxLimits`` (a pool
             with those limits is created on first use and owned by the family), or None (the process-wide
             default pool).
+        reference_demonstrations: declare ``Demonstrations`` (the generator's ground-truth programs) so that a
+            policy can imitate them before RL (``warm_start_steps``). Off by default: every documented codetests
+            result, and each default that keys on the ability (``compare``'s warm start), starts from scratch.
+            It is a family setting, not a config field, so problems, ids and task rows do not change.
     """
 
     name = "codetests"
@@ -47,7 +51,7 @@ class CodeTestsFamily:
     stop_code = END
 
     def __init__(self, config: CodeTestsConfig | None = None, *, sandbox: SandboxPool | SandboxLimits | None = None,
-                 **overrides: Any) -> None:
+                 reference_demonstrations: bool = False, **overrides: Any) -> None:
         if config is not None and overrides:
             raise TypeError("pass either a CodeTestsConfig or keyword overrides, not both")
         self.config = config if config is not None else CodeTestsConfig.from_kwargs(**overrides)
@@ -55,8 +59,20 @@ class CodeTestsFamily:
             raise TypeError(f"config must be a CodeTestsConfig, got {type(self.config).__name__}")
         if sandbox is not None and not isinstance(sandbox, (SandboxPool, SandboxLimits)):
             raise TypeError(f"sandbox must be a SandboxPool, SandboxLimits or None, got {type(sandbox).__name__}")
+        if not isinstance(reference_demonstrations, bool):
+            raise TypeError(f"reference_demonstrations must be true or false, got {reference_demonstrations!r}")
         self._sandbox = sandbox
         self._own_pool: SandboxPool | None = None
+        self.reference_demonstrations = reference_demonstrations
+        self._declare_demonstrations()
+
+    def _declare_demonstrations(self) -> None:
+        # An instance-level ability: the protocol checker flags a family that has ``demonstrations`` without
+        # declaring it, so the two members exist only on instances that declare ``Demonstrations``.
+        if self.reference_demonstrations:
+            self.abilities = (*type(self).abilities, Demonstrations)
+            self.demonstrations = self.reference_programs
+            self.demonstration_texts = self.reference_texts
 
     # ----- objectives -------------------------------------------------------------------------------------
     @property
@@ -141,6 +157,18 @@ class CodeTestsFamily:
     def new_cursor(self, problems: Sequence[CodeProblem], inst_idx: np.ndarray) -> ProgramCursor:
         """Partial programs on ``problems[inst_idx]`` for token-by-token decoding (see ``cursor.py``)."""
         return ProgramCursor(problems, inst_idx, self.config.program_len)
+
+    # ----- reference answers (``Demonstrations`` when ``reference_demonstrations``) ----------------------------
+    def reference_programs(self, problems: Sequence[CodeProblem]) -> np.ndarray:
+        """int64 [N, program_len]: each problem's ground-truth DSL program, ``END``-padded."""
+        programs = np.full((len(problems), self.config.program_len), END, dtype=np.int64)  # [N, L]
+        for n, problem in enumerate(problems):
+            programs[n, : len(problem.program)] = problem.program
+        return programs
+
+    def reference_texts(self, problems: Sequence[CodeProblem]) -> list[str]:
+        """N completions: each ground truth in the config's answer format (``format_answer``; full marks)."""
+        return [self.format_answer(problem) for problem in problems]
 
     # ----- structured answers ------------------------------------------------------------------------------
     def score_programs(self, problems: CodeProblem | Sequence[CodeProblem] | ProblemBatch, programs: object,
@@ -283,6 +311,13 @@ class CodeTestsFamily:
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
         state["_own_pool"] = None
+        for bound in ("abilities", "demonstrations", "demonstration_texts"):  # rebuilt by __setstate__
+            state.pop(bound, None)
         if isinstance(state["_sandbox"], SandboxPool):  # processes do not pickle: the copy uses its own pool
             state["_sandbox"] = state["_sandbox"].limits
         return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("reference_demonstrations", False)  # pickled before the setting existed
+        self._declare_demonstrations()

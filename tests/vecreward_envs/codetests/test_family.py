@@ -163,3 +163,30 @@ def test_text_users_do_not_load_numba() -> None:
             "p = f.generate(0); r = f.score_completions(p, [f.format_answer(p)])[0]; "
             "assert r[0, 1] == 1, r; assert 'numba' not in sys.modules, 'numba was imported'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_reference_demonstrations_are_an_opt_in_ability(pool: SandboxPool) -> None:
+    from vecreward_envs.protocols import Demonstrations, check_family, supports
+
+    plain = make_family("codetests")
+    assert not supports(plain, Demonstrations) and not hasattr(plain, "demonstrations") and check_family(plain) == []
+    for fmt in ("python", "dsl"):
+        family = CodeTestsFamily(answer_format=fmt, max_stages=1, reference_demonstrations=True, sandbox=pool)
+        assert supports(family, Demonstrations) and check_family(family) == []
+        assert family.config == CodeTestsConfig(answer_format=fmt, max_stages=1)  # problems and rows unchanged
+        problems = family.instances(0, 6)
+        programs = family.demonstrations(problems)  # [6, program_len]
+        assert programs.shape == (6, family.config.program_len) and programs.dtype == np.int64
+        assert [tuple(p[p != d.END]) for p in programs] == [p.program for p in problems]
+        structured = family.score_answers(problems, programs, np.arange(6))  # [6, K]
+        texts = family.demonstration_texts(problems)
+        for n, (problem, text) in enumerate(zip(problems, texts, strict=True)):
+            rewards, _ = family.score_completions(problem, [text])  # [1, K]
+            applicable = ~np.isnan(rewards[0])
+            assert np.all(rewards[0, applicable] == 1)  # the ground truth passes every test it has
+            np.testing.assert_array_equal(structured[n, 1:], rewards[0, 1:])  # format is a text objective
+        copy = pickle.loads(pickle.dumps(family))
+        assert supports(copy, Demonstrations) and copy.demonstration_texts(problems) == texts
+    assert not supports(pickle.loads(pickle.dumps(plain)), Demonstrations)
+    with pytest.raises(TypeError, match="reference_demonstrations must be true or false"):
+        make_family("codetests", reference_demonstrations="yes")
