@@ -653,7 +653,10 @@ class HFPolicy:
         texts = [d if isinstance(d, str) else view.format_answer(inst, d) for inst, d in zip(instances, demos,
                                                                                                strict=True)]
         prompts = [self.render_prompt(view.prompt(inst)) for inst in instances]
-        rollout = self.teacher_rollout(prompts, texts)
+        # Where no stop string ends an answer (fenced Python), sampling stops only at EOS: the demonstration must
+        # teach it, or the model runs on past its answer to the token budget. Answers that a stop string ends
+        # are imitated as they are, so the warm starts of those families do not change.
+        rollout = self.teacher_rollout(prompts, texts, end_with_eos=not self.stop_strings(1, view))
         n = len(texts)
         tokens = rollout.mask.sum().clamp(min=1.0)
         self.optimizer.zero_grad(set_to_none=True)
@@ -668,10 +671,16 @@ class HFPolicy:
         self.optimizer.step()
         return {"imitation/loss": total}
 
-    def teacher_rollout(self, prompts: Sequence[str], completions: Sequence[str]) -> _Rollout:
-        """Rendered prompts plus given completions as a rollout (for imitation and scoring fixed texts)."""
+    def teacher_rollout(self, prompts: Sequence[str], completions: Sequence[str], end_with_eos: bool = False
+                        ) -> _Rollout:
+        """Rendered prompts plus given completions as a rollout (for imitation and scoring fixed texts).
+
+        ``end_with_eos``: append the tokenizer's EOS token to every completion (a tokenizer without one: nothing).
+        """
         p_rows = self._encode(prompts)
         c_rows = self._encode(completions)
+        if end_with_eos and self.tokenizer.eos_token_id is not None:
+            c_rows = [[*row, int(self.tokenizer.eos_token_id)] for row in c_rows]
         pad = int(self.tokenizer.pad_token_id)
         p = max(len(r) for r in p_rows)
         t = max(1, max(len(r) for r in c_rows))
