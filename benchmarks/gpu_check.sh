@@ -10,8 +10,9 @@
 # 3. With SMOLLM2=1 and SmolLM2 converted (python -m agents.llm.offline smollm2): the SmolLM2 study on cuda. Its
 #    540 MB checkpoint must already be on the machine (the device has no network and carries 64 MiB), and it needs
 #    a call of its own: parts 1 and 2 take up to 540 s of the 600 s a command may run.
-# Each part has its own time limit (SIGINT first, so a study writes its partial report and its workers stop) (the device lends 10 minutes a command, 15 a session), writes its own log under
-# OUT, and the script goes on when one fails; the exit status is the number of parts that failed.
+# Each part has its own time limit (the device lends 10 minutes a command, 15 a session), SIGINT first so that a
+# study writes its partial report and its workers stop; each writes its own log under OUT, and the script goes on
+# when one fails; the exit status is the number of parts that failed.
 set -u
 OUT="${1:-${OUT:-runs/gpu_check}}"
 mkdir -p "$OUT"
