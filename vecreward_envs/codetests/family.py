@@ -63,8 +63,13 @@ class CodeTestsFamily:
             raise TypeError(f"reference_demonstrations must be true or false, got {reference_demonstrations!r}")
         self._sandbox = sandbox
         self._own_pool: SandboxPool | None = None
-        self.reference_demonstrations = reference_demonstrations
+        self._reference_demonstrations = reference_demonstrations
         self._declare_demonstrations()
+
+    @property
+    def reference_demonstrations(self) -> bool:
+        """Whether this family declares ``Demonstrations`` (fixed at construction)."""
+        return self._reference_demonstrations
 
     def _declare_demonstrations(self) -> None:
         # An instance-level ability: the protocol checker flags a family that has ``demonstrations`` without
@@ -319,5 +324,5 @@ class CodeTestsFamily:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self.__dict__.setdefault("reference_demonstrations", False)  # pickled before the setting existed
+        self.__dict__.setdefault("_reference_demonstrations", False)  # pickled before the setting existed
         self._declare_demonstrations()
