@@ -29,7 +29,9 @@ TEXT_DEFAULTS: dict[str, dict[str, Any]] = {
     "maze": {"size": 7, "prompt_style": "compact"},
     "structure": {"prompt_style": "compact"},
     "toolcall": {"n_tools": 4, "max_constraints": 1, "prompt_style": "compact"},
-    "codetests": {"prompt_style": "compact"},
+    # Python answers to one-stage problems, warm-started from the generator's reference programs (docs/llm.md)
+    "codetests": {"answer_format": "python", "max_stages": 1, "prompt_style": "compact",
+                  "reference_demonstrations": True},
 }
 """Family settings used unless --task-param says otherwise: a compact prompt an LM can learn (docs/llm.md)."""
 
@@ -48,8 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", default="maze", help="the task family (default: maze)")
     parser.add_argument("--task-param", action="append", default=[], metavar="KEY=VALUE",
                         help="a family setting shared by both sides (repeatable; by default every text family uses "
-                        "prompt_style=compact, the maze size=7 and tool calls n_tools=4 max_constraints=1: prompts an "
-                        "LM can learn, docs/llm.md)")
+                        "prompt_style=compact, the maze size=7, tool calls n_tools=4 max_constraints=1, and codetests "
+                        "Python answers to one-stage problems (max_stages=1) with reference_demonstrations=true: "
+                        "prompts an LM can learn, docs/llm.md)")
     parser.add_argument("--aggregators", default="grpo,gdpo,rvpo,dvao",
                         help="comma-separated schemes (default: grpo,gdpo,rvpo,dvao; set-level schemes such as vpo ask "
                         "an LM for several answers in tags, which its single-answer warm start never showed it)")

@@ -267,3 +267,20 @@ def test_a_killed_model_build_is_cleaned_and_a_live_one_left_alone(tmp_path) -> 
     built = small_transformer_dir(tmp_path, parse_shape("1x32"), 0, make_family("probe"), "x")
     assert (built / "config.json").exists() and not dead.exists() and alive.exists()
     assert small_transformer_dir(tmp_path, parse_shape("1x32"), 0, make_family("probe"), "x") == built  # once
+
+
+def test_codetests_defaults_give_both_sides_a_warm_start(tmp_path) -> None:  # noqa: ANN001
+    import argparse
+
+    from agents.commands.transfer import _study, add_arguments
+    from vecreward_envs.protocols import Demonstrations, supports
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    study = _study(parser.parse_args(["--task", "codetests", "--out", str(tmp_path / "s"), "--seeds", "1"]))
+    params = study["meta"]["task_params"]
+    assert params["answer_format"] == "python" and params["max_stages"] == 1 and params["reference_demonstrations"]
+    assert supports(make_family("codetests", **params), Demonstrations)
+    assert study["meta"]["warm_start"] == {"small": 100, "lm": 300}
+    # the answer budget comes from the reference programs in Python, not the 128-token fallback
+    assert study["choice"].to_dict()["policy"]["max_new_tokens"] < 128
