@@ -257,13 +257,20 @@ def _configs(args: argparse.Namespace) -> tuple:
         reward_transforms=_transforms(args.reward_transform),
         advantage_transforms=_transforms(args.advantage_transform),
     )
+    task_params = parse_key_values(args.task_param, "--task-param")
     warm = args.warm_start_steps
     if warm is None:
         from vecreward_envs.families import FAMILIES, make_family
         from vecreward_envs.protocols import Demonstrations, supports
 
-        warm = 100 if args.task in FAMILIES and supports(make_family(args.task), Demonstrations) else 0
-    config = TrainConfig(task_params=parse_key_values(args.task_param, "--task-param"), pipeline=pipeline,
+        # the family as configured: a setting can add the ability (codetests' reference_demonstrations); a bad
+        # setting is reported by the run's own checks, with its one-line error
+        try:
+            family = make_family(args.task, **task_params) if args.task in FAMILIES else None
+        except (TypeError, ValueError):
+            family = None
+        warm = 100 if family is not None and supports(family, Demonstrations) else 0
+    config = TrainConfig(task_params=task_params, pipeline=pipeline,
                          warm_start_steps=warm,
                          # a schedule applies --refine to its refine stages only (train_schedule)
                          refine=None if getattr(args, "schedule", None) else _refine_config(args),

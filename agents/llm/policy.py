@@ -653,10 +653,12 @@ class HFPolicy:
         texts = [d if isinstance(d, str) else view.format_answer(inst, d) for inst, d in zip(instances, demos,
                                                                                                strict=True)]
         prompts = [self.render_prompt(view.prompt(inst)) for inst in instances]
-        # Where no stop string ends an answer (fenced Python), sampling stops only at EOS: the demonstration must
-        # teach it, or the model runs on past its answer to the token budget. Answers that a stop string ends
-        # are imitated as they are, so the warm starts of those families do not change.
-        rollout = self.teacher_rollout(prompts, texts, end_with_eos=not self.stop_strings(1, view))
+        # Where the family gives no answer-end string (fenced Python), or the sampler does not stop at it, sampling
+        # stops only at EOS: the demonstration must teach it, or the model runs on past its answer to the token
+        # budget. Families whose answers end at a stop string imitate as before (their warm starts do not change;
+        # toolcall's call-only answers, which end before its </response> stop string, get no EOS either).
+        ends_at_stop = self.config.stop_at_answer_end and bool(view.answer_end_strings(1))
+        rollout = self.teacher_rollout(prompts, texts, end_with_eos=not ends_at_stop)
         n = len(texts)
         tokens = rollout.mask.sum().clamp(min=1.0)
         self.optimizer.zero_grad(set_to_none=True)

@@ -55,3 +55,18 @@ def test_codetests_warm_start_needs_its_reference_demonstrations(tmp_path, capsy
     assert config["task_params"]["reference_demonstrations"] is True and config["warm_start_steps"] == 3
     assert "start/eval/best@1" in json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[0])
     assert main([*opt_in, "--resume"]) == 0
+
+
+def test_default_warm_start_reads_the_family_as_its_task_params_configure_it() -> None:
+    from agents.cli import build_parser
+    from agents.commands.train import _configs
+
+    def warm(*task_params: str) -> int:
+        argv = ["train", "--task", "codetests"]
+        for item in task_params:
+            argv += ["--task-param", item]
+        return _configs(build_parser().parse_args(argv))[0].warm_start_steps
+
+    assert warm() == 0 and warm("reference_demonstrations=false") == 0
+    assert warm("reference_demonstrations=true") == 100
+    assert warm("reference_demonstrations=maybe") == 0  # left to the run's own one-line error

@@ -60,7 +60,8 @@ class CodeTestsFamily:
         if sandbox is not None and not isinstance(sandbox, (SandboxPool, SandboxLimits)):
             raise TypeError(f"sandbox must be a SandboxPool, SandboxLimits or None, got {type(sandbox).__name__}")
         if not isinstance(reference_demonstrations, bool):
-            raise TypeError(f"reference_demonstrations must be true or false, got {reference_demonstrations!r}")
+            raise TypeError(f"reference_demonstrations must be true or false (lower case in --task-param), "
+                            f"got {reference_demonstrations!r}")
         self._sandbox = sandbox
         self._own_pool: SandboxPool | None = None
         self._reference_demonstrations = reference_demonstrations

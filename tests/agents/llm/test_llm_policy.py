@@ -165,26 +165,30 @@ def test_update_changes_weights_and_imitation_lowers_loss(tiny_dir: Path, family
 
 def test_imitation_teaches_eos_only_where_no_stop_string_ends_the_answer(tiny_dir: Path, family,  # noqa: ANN001
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    policy = _policy(tiny_dir, lr=1e-3)
-    eos = policy.tokenizer.eos_token_id
     code = make_family("codetests", answer_format="python", max_stages=1, reference_demonstrations=True)
-    seen: list[tuple[list[int], torch.Tensor]] = []
-    original = policy.teacher_rollout
+    cases = (({}, code, True),  # Python code: no answer-end string, so sampling stops only at EOS
+             ({"stop_strings": "###"}, code, True),  # a user's stop string does not end the answer
+             ({}, family, False),  # the maze's answers end at </answer>, where sampling stops
+             ({"stop_at_answer_end": False}, family, True))  # unless the sampler does not stop there
+    for settings, fam, ends_with_eos in cases:
+        policy = _policy(tiny_dir, lr=1e-3, **settings)
+        eos = policy.tokenizer.eos_token_id
+        seen: list[tuple[list[int], torch.Tensor]] = []
+        original = policy.teacher_rollout
 
-    def spy(prompts, completions, end_with_eos=False):  # noqa: ANN001, ANN202
-        rollout = original(prompts, completions, end_with_eos=end_with_eos)
-        seen.append(([len(policy._encode([c])[0]) for c in completions], rollout))
-        return rollout
+        def spy(prompts, completions, end_with_eos=False, policy=policy, original=original, seen=seen):  # noqa: ANN001, ANN202
+            rollout = original(prompts, completions, end_with_eos=end_with_eos)
+            seen.append(([len(policy._encode([c])[0]) for c in completions], rollout))
+            return rollout
 
-    monkeypatch.setattr(policy, "teacher_rollout", spy)
-    for fam, ends_with_eos in ((code, True), (family, False)):  # Python code has no stop string; the maze's does
+        monkeypatch.setattr(policy, "teacher_rollout", spy)
         instances = fam.instances(0, 3)
         policy.imitate(fam, instances, fam.demonstration_texts(instances))
         lengths, rollout = seen.pop()
         counts = rollout.mask.sum(1).long().tolist()
-        assert counts == [n + ends_with_eos for n in lengths]
+        assert counts == [n + ends_with_eos for n in lengths], settings
         last = [int(rollout.input_ids[i, rollout.prompt_len + c - 1]) for i, c in enumerate(counts)]
-        assert all((t == eos) == ends_with_eos for t in last)
+        assert all((t == eos) == ends_with_eos for t in last), settings
 
 
 def test_grad_accumulation_and_kl_reference(tiny_dir: Path, family) -> None:  # noqa: ANN001
