@@ -166,9 +166,16 @@ class CodeTestsFamily:
 
     # ----- reference answers (``Demonstrations`` when ``reference_demonstrations``) ----------------------------
     def reference_programs(self, problems: Sequence[CodeProblem]) -> np.ndarray:
-        """int64 [N, program_len]: each problem's ground-truth DSL program, ``END``-padded."""
+        """int64 [N, program_len]: each problem's ground-truth DSL program, ``END``-padded.
+
+        Raises:
+            ValueError: a (hand-built) problem whose program is longer than ``config.program_len``.
+        """
         programs = np.full((len(problems), self.config.program_len), END, dtype=np.int64)  # [N, L]
         for n, problem in enumerate(problems):
+            if len(problem.program) > self.config.program_len:
+                raise ValueError(f"problem {problem.id}: its ground-truth program has {len(problem.program)} tokens, "
+                                 f"more than program_len={self.config.program_len}")
             programs[n, : len(problem.program)] = problem.program
         return programs
 

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import pickle
 
@@ -188,5 +189,8 @@ def test_reference_demonstrations_are_an_opt_in_ability(pool: SandboxPool) -> No
         copy = pickle.loads(pickle.dumps(family))
         assert supports(copy, Demonstrations) and copy.demonstration_texts(problems) == texts
     assert not supports(pickle.loads(pickle.dumps(plain)), Demonstrations)
+    long = dataclasses.replace(problems[0], program=problems[0].program * 17)  # hand-built, past program_len
+    with pytest.raises(ValueError, match=r"ground-truth program has \d+ tokens, more than program_len=16"):
+        family.demonstrations([long])
     with pytest.raises(TypeError, match="reference_demonstrations must be true or false"):
         make_family("codetests", reference_demonstrations="yes")
